@@ -1,0 +1,1 @@
+"""Callbacks: what a run shows a person (sample grids, scatter plots, interpolations)."""

@@ -1,0 +1,47 @@
+"""Fixed-noise samples a person can look at, written as PNG every N generator iterations.
+
+Images become a grid (``samples/iter_0000500.png``); 2-D points become a scatter plot over
+the data's modes. The noise comes from a CPU generator seeded with ``seed``, so every
+picture of a run (and of its resumed continuation, on any device) shows the same z.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lit_gan.callbacks.periodic import PeriodicPicture, save_png, to_uint8_grid
+
+
+class SampleGrid(PeriodicPicture):
+    folder = key = "samples"
+
+    def __init__(self, every_n_iterations: int = 500, num_images: int = 64, num_points: int = 2500, seed: int = 0) -> None:
+        """
+        Args:
+            every_n_iterations: a picture every this many generator iterations (and
+                always at the end of fit); 0 = only at the end.
+            num_images: images in the grid (image data).
+            num_points: points in the scatter plot (2-D data).
+            seed: seed of the fixed noise.
+        """
+        super().__init__(every_n_iterations)
+        self.num_images, self.num_points, self.seed = num_images, num_points, seed
+
+    def render(self, trainer, pl_module, path: Path) -> bool:
+        generator = torch.Generator().manual_seed(self.seed)
+        if len(pl_module.data_shape) == 1:
+
+            from lit_gan.callbacks.scatter import plot_points_2d
+
+            points = pl_module.sample(self.num_points, generator=generator).float().cpu().numpy()
+            dm = trainer.datamodule
+            modes = np.asarray(getattr(dm, "modes", np.zeros((0, 2))))
+            plot_points_2d(points, modes, path=path, title=f"iteration {pl_module.iterations}", std=getattr(dm, "mode_std", None))
+        else:
+            images = pl_module.sample(self.num_images, generator=generator)
+            save_png(to_uint8_grid(images, nrow=math.ceil(math.sqrt(self.num_images))), path)
+        return True

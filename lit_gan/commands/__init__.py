@@ -1,0 +1,1 @@
+"""Our own small commands (generate, ...): argparse, logs on stderr, exit codes."""

@@ -1,0 +1,2 @@
+from lit_gan.data.mnist import MNISTDataModule
+from lit_gan.data.toy import Toy2DDataModule

@@ -1,0 +1,132 @@
+"""The one adversarial training step that every model in lit_gan shares.
+
+Manual optimization, because a GAN alternates two optimizers with different step
+counts. One *training step* consumes one batch and makes one discriminator (critic)
+update; every ``n_critic``-th batch is followed by ``n_gen`` generator updates and
+completes one *generator iteration* (Arjovsky et al. 2017, Alg. 1, samples a fresh real
+batch for every critic update, which is why a batch is one critic step, not one
+iteration).
+
+Counting: Lightning's ``trainer.global_step`` counts optimizer steps (Lightning
+#17958), so one generator iteration is ``n_critic + n_gen`` global steps. To train for
+N generator iterations pass ``--max_iterations N`` to ``fit`` (the CLI turns it into
+``trainer.max_steps = N * optimizer_steps_per_iteration``) or, from Python,
+``Trainer(max_steps=model.max_steps_for(N))``. ``train/iteration`` logs the count.
+
+Subclasses say what their losses are and nothing else:
+``discriminator_loss(batch) -> (loss, logs)``, ``generator_loss(batch) -> (loss, logs)``,
+``generator_parameters()``, ``discriminator_parameters()``, ``configure_optimizers``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import lightning as L
+import torch
+from torch import Tensor, nn
+
+from lit_gan.models import rng
+
+
+class AdversarialModel(L.LightningModule):
+    def __init__(self, n_critic: int = 1, n_gen: int = 1, grad_clip: float | None = None) -> None:
+        super().__init__()
+        if n_critic < 1 or n_gen < 1:
+            raise ValueError(f"n_critic and n_gen must be >= 1, got n_critic={n_critic}, n_gen={n_gen}")
+        if grad_clip is not None and grad_clip <= 0:
+            raise ValueError(f"grad_clip must be positive or null, got {grad_clip}")
+        self.automatic_optimization = False
+        self.n_critic, self.n_gen, self.grad_clip = n_critic, n_gen, grad_clip
+        self.batches_seen = 0  # critic updates so far; saved in checkpoints
+        self.iterations = 0  # generator iterations so far; saved in checkpoints
+
+    # ---- what a subclass provides -------------------------------------------------
+    def discriminator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
+        raise NotImplementedError
+
+    def generator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
+        raise NotImplementedError
+
+    def after_discriminator_step(self) -> None:
+        """Hook after each critic update (WGAN clips its weights here)."""
+
+    # ---- counting -----------------------------------------------------------------
+    @property
+    def optimizer_steps_per_iteration(self) -> int:
+        return self.n_critic + self.n_gen
+
+    def max_steps_for(self, iterations: int) -> int:
+        """``trainer.max_steps`` that stops after ``iterations`` generator iterations."""
+        return iterations * self.optimizer_steps_per_iteration
+
+    # ---- the step -----------------------------------------------------------------
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        opt_g, opt_d = self.optimizers()
+        loss_d, logs = self._update(opt_d, self.discriminator_loss, batch)
+        self.after_discriminator_step()
+        self.batches_seen += 1
+        logs["train/loss_d"] = loss_d
+        if self.batches_seen % self.n_critic == 0:
+            for _ in range(self.n_gen):
+                loss_g, g_logs = self._update(opt_g, self.generator_loss, batch)
+            logs.update(g_logs)
+            logs["train/loss_g"] = loss_g
+            self.iterations += 1
+            self._step_schedulers("step")
+        self.log_dict(logs, prog_bar=False)
+        self.log("train/iteration", float(self.iterations), prog_bar=True)
+
+    def _update(self, opt, loss_fn, batch) -> tuple[Tensor, dict[str, Tensor]]:
+        # toggled_optimizer turns off requires_grad for the other net's parameters, so
+        # the generator step does not compute gradients for D and vice versa.
+        with self.toggled_optimizer(opt):
+            loss, logs = loss_fn(batch)
+            opt.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            if self.grad_clip is not None:
+                self.clip_gradients(opt, gradient_clip_val=self.grad_clip, gradient_clip_algorithm="norm")
+            opt.step()
+        return loss.detach(), {k: v.detach() for k, v in logs.items()}
+
+    def _step_schedulers(self, interval: str) -> None:
+        for config in self.trainer.lr_scheduler_configs:
+            if config.interval == interval:
+                config.scheduler.step()
+
+    def on_train_epoch_end(self) -> None:
+        self._step_schedulers("epoch")
+
+    def on_fit_start(self) -> None:
+        precision = str(self.trainer.precision)
+        if self.grad_clip is not None and precision == "16-mixed":
+            raise ValueError(
+                "grad_clip with precision 16-mixed would clip loss-scaled gradients; "
+                "use precision bf16-mixed or 32 (bf16 needs no loss scaling)"
+            )
+
+    # ---- state a resume needs that Lightning does not save --------------------------
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["lit_gan"] = {
+            "model_class": f"{type(self).__module__}.{type(self).__qualname__}",
+            "batches_seen": self.batches_seen,
+            "iterations": self.iterations,
+            "rng": rng.capture_all_ranks(),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint.get("lit_gan", {})
+        self.batches_seen = state.get("batches_seen", 0)
+        self.iterations = state.get("iterations", 0)
+        # Restore RNG only when a Trainer resumes (not for load_from_checkpoint). This
+        # runs before the train loader's iterator is made, which draws the shuffling
+        # seed from the global stream; the sanity check in between draws nothing (our
+        # validation uses its own generators).
+        if self._trainer is not None and state.get("rng") is not None:
+            if not rng.restore_for_this_rank(state["rng"]):
+                self.print("lit_gan: the world size changed since the checkpoint; RNG streams are not restored")
+
+
+def parameters_of(*modules: nn.Module) -> Iterator[nn.Parameter]:
+    for module in modules:
+        yield from module.parameters()

@@ -1,0 +1,189 @@
+"""GAN (Goodfellow et al. 2014) and DCGAN (Radford et al. 2015): G(z) vs D(x).
+
+Both are this one module with different nets and paper defaults; the nets are chosen by
+name (``generator``, ``discriminator``) so a checkpoint holds only plain hyperparameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Sequence
+
+import torch
+from torch import Tensor
+
+from lit_gan.losses import get_objective
+from lit_gan.models.adversarial import AdversarialModel
+from lit_gan.models.optim import OptimizerName, ScheduleName, build_optimizer, build_schedule, ramped_momentum
+from lit_gan.nets import build_discriminator, build_generator
+
+
+def real_images(batch: Any) -> Tensor:
+    """Datamodules yield ``(x, label)``; unconditional models only need ``x``."""
+    return batch[0] if isinstance(batch, (tuple, list)) else batch
+
+
+class GAN(AdversarialModel):
+    """Goodfellow et al. 2014; defaults are the paper's MNIST setup (authors' mnist.yaml).
+
+    G: 100 -> 1200 -> 1200 -> 784 (ReLU), D: maxout 240x5 x2 with dropout, SGD lr 0.1,
+    momentum 0.5 -> 0.7 over 250 epochs, lr / 1.000004 per iteration down to 1e-6.
+    The paper's noise is uniform; ``noise="normal"`` is the later convention.
+    """
+
+    def __init__(
+        self,
+        data_shape: Sequence[int] = (1, 28, 28),
+        latent_dim: int = 100,
+        noise: Literal["uniform", "normal"] = "uniform",
+        generator: Literal["mlp", "dcgan"] = "mlp",
+        discriminator: Literal["mlp", "maxout", "dcgan"] = "maxout",
+        generator_options: dict[str, Any] | None = None,
+        discriminator_options: dict[str, Any] | None = None,
+        loss: str = "non_saturating",
+        label_smoothing: float = 0.0,
+        optimizer: OptimizerName = "sgd",
+        lr_g: float = 0.1,
+        lr_d: float = 0.1,
+        betas: tuple[float, float] = (0.5, 0.999),
+        momentum: float = 0.5,
+        final_momentum: float | None = 0.7,
+        momentum_ramp_epochs: int = 250,
+        lr_schedule: ScheduleName = "exponential",
+        lr_decay: float = 1.000004,
+        min_lr: float = 1e-6,
+        constant_epochs: int = 100,
+        decay_epochs: int = 100,
+        n_critic: int = 1,
+        n_gen: int = 1,
+        grad_clip: float | None = None,
+    ) -> None:
+        """
+        Args:
+            data_shape: one sample's shape, (C, H, W) or (2,); linked from the datamodule.
+            noise: distribution of z; uniform is U(-sqrt 3, sqrt 3) (unit variance).
+            loss: ``non_saturating`` (default) or ``minimax`` (eq. 1), see lit_gan.losses.
+            label_smoothing: one-sided; D's target for real data becomes 1 - this.
+            momentum, final_momentum, momentum_ramp_epochs: SGD momentum ramp; null final
+                keeps it constant.
+            n_critic, n_gen: D updates per G update, G updates per iteration.
+        """
+        super().__init__(n_critic=n_critic, n_gen=n_gen, grad_clip=grad_clip)
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+        self.save_hyperparameters()
+        self.data_shape = tuple(data_shape)
+        self.latent_dim = latent_dim
+        self.objective = get_objective(loss)
+        self.generator = build_generator(generator, latent_dim, self.data_shape, dict(generator_options or {}))
+        self.discriminator = build_discriminator(discriminator, self.data_shape, dict(discriminator_options or {}))
+
+    # ---- sampling protocol used by callbacks and commands ---------------------------
+    def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """z for n samples, on this module's device.
+
+        With a ``generator`` the draw happens on the generator's device and is then moved,
+        so a seeded CPU generator gives the same z whether the model is on CPU or GPU.
+        """
+        device = generator.device if generator is not None else self.device
+        if self.hparams.noise == "uniform":
+            z = (torch.rand(n, self.latent_dim, device=device, generator=generator) * 2 - 1) * 3**0.5
+        else:
+            z = torch.randn(n, self.latent_dim, device=device, generator=generator)
+        return z.to(self.device)
+
+    @torch.no_grad()
+    def generate(self, z: Tensor) -> Tensor:
+        """G(z) in eval mode (BatchNorm running statistics), restoring the mode after."""
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            return self.generator(z.to(self.device))
+        finally:
+            self.generator.train(was_training)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """n samples: images in [-1, 1] (n, C, H, W) or points (n, 2)."""
+        return self.generate(self.noise(n, generator))
+
+    # ---- losses -------------------------------------------------------------------
+    def discriminator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
+        real = real_images(batch)
+        with torch.no_grad():
+            fake = self.generator(self.noise(real.shape[0]))
+        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
+        loss = self.objective.discriminator(real_logits, fake_logits, 1.0 - self.hparams.label_smoothing)
+        return loss, {"train/d_real": torch.sigmoid(real_logits).mean(), "train/d_fake": torch.sigmoid(fake_logits).mean()}
+
+    def generator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
+        fake = self.generator(self.noise(real_images(batch).shape[0]))
+        return self.objective.generator(self.discriminator(fake)), {}
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        """D's loss on held-out real data vs fresh fakes: a rising value means D overfits."""
+        real = real_images(batch)
+        g = torch.Generator().manual_seed(batch_idx)  # leaves the global RNG stream alone
+        real_logits, fake_logits = self.discriminator(real), self.discriminator(self.sample(real.shape[0], g))
+        loss = self.objective.discriminator(real_logits, fake_logits)
+        prefix = "test" if self.trainer.testing else "val"
+        self.log(f"{prefix}/loss_d", loss, sync_dist=True)
+        self.log(f"{prefix}/d_real", torch.sigmoid(real_logits).mean(), sync_dist=True)
+
+    test_step = validation_step
+
+    # ---- optimisation ---------------------------------------------------------------
+    def configure_optimizers(self):
+        hp = self.hparams
+        opt_g = build_optimizer(self.generator.parameters(), hp.optimizer, hp.lr_g, hp.betas, hp.momentum)
+        opt_d = build_optimizer(self.discriminator.parameters(), hp.optimizer, hp.lr_d, hp.betas, hp.momentum)
+        schedules = [build_schedule(o, hp.lr_schedule, hp.lr_decay, hp.min_lr, hp.constant_epochs, hp.decay_epochs) for o in (opt_g, opt_d)]
+        schedules = [s for s in schedules if s is not None]
+        return [opt_g, opt_d], schedules
+
+    def on_train_epoch_start(self) -> None:
+        hp = self.hparams
+        if hp.optimizer == "adam" or hp.final_momentum is None:
+            return
+        m = ramped_momentum(self.current_epoch, hp.momentum, hp.final_momentum, hp.momentum_ramp_epochs)
+        for opt in self.optimizers():
+            for group in opt.param_groups:
+                group["momentum"] = m
+        self.log("train/momentum", m)
+
+
+class DCGAN(GAN):
+    """Radford et al. 2015: conv nets, Adam(2e-4, beta1 0.5), N(0, 0.02) init, z ~ N(0, I).
+
+    Sec. 4: "Adam ... learning rate of 0.0002 ... beta1 at the suggested value of 0.9
+    resulted in training oscillation ... reducing it to 0.5 helped stabilize training".
+    """
+
+    def __init__(
+        self,
+        data_shape: Sequence[int] = (3, 64, 64),
+        latent_dim: int = 100,
+        noise: Literal["uniform", "normal"] = "normal",
+        generator: Literal["mlp", "dcgan"] = "dcgan",
+        discriminator: Literal["mlp", "maxout", "dcgan"] = "dcgan",
+        generator_options: dict[str, Any] | None = None,
+        discriminator_options: dict[str, Any] | None = None,
+        loss: str = "non_saturating",
+        label_smoothing: float = 0.0,
+        optimizer: OptimizerName = "adam",
+        lr_g: float = 2e-4,
+        lr_d: float = 2e-4,
+        betas: tuple[float, float] = (0.5, 0.999),
+        momentum: float = 0.0,
+        final_momentum: float | None = None,
+        momentum_ramp_epochs: int = 0,
+        lr_schedule: ScheduleName = "constant",
+        lr_decay: float = 1.0,
+        min_lr: float = 0.0,
+        constant_epochs: int = 100,
+        decay_epochs: int = 100,
+        n_critic: int = 1,
+        n_gen: int = 1,
+        grad_clip: float | None = None,
+    ) -> None:
+        kwargs = dict(locals())
+        kwargs.pop("self"), kwargs.pop("__class__")
+        super().__init__(**kwargs)

@@ -1,0 +1,171 @@
+"""mode_statistics on hand-built samples, and the ModeCoverage callback in a real Trainer."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import lightning as L
+import pytest
+import torch
+from torch import nn
+
+from lit_gan.data.toy import Toy2DDataModule, toy_modes
+from lit_gan.metrics.modes import ModeCoverage, mode_statistics
+
+RING = toy_modes("ring8")  # (8, 2), radius 2
+STD = 0.02
+
+
+def _at(mode_ids: list[int], per_mode: int, offset: tuple[float, float] = (0.0, 0.0)) -> torch.Tensor:
+    pts = RING[torch.tensor(mode_ids)].repeat_interleave(per_mode, dim=0)
+    return pts + torch.tensor(offset)
+
+
+def test_all_samples_on_modes_all_covered():
+    stats = mode_statistics(_at(list(range(8)), 25), RING, STD)
+    assert stats["modes_covered"] == 8
+    assert stats["high_quality_fraction"] == 1.0
+    assert stats["mode_counts"] == [25] * 8
+    assert stats["num_modes"] == 8 and stats["num_samples"] == 200
+
+
+def test_samples_near_three_modes_cover_three():
+    # 1 std off the mode: still high quality
+    stats = mode_statistics(_at([0, 3, 5], 30, offset=(STD, 0.0)), RING, STD)
+    assert stats["modes_covered"] == 3
+    assert stats["mode_counts"] == [30, 0, 0, 30, 0, 30, 0, 0]
+    assert stats["high_quality_fraction"] == 1.0
+
+
+def test_samples_far_from_every_mode():
+    far = torch.zeros(100, 2)  # the ring's centre: 2 away from every mode = 100 std
+    stats = mode_statistics(far, RING, STD)
+    assert stats["modes_covered"] == 0
+    assert stats["high_quality_fraction"] == 0.0
+    assert stats["mode_counts"] == [0] * 8
+
+
+def test_boundary_just_inside_and_just_outside_three_std():
+    # mode 0 is at (2, 0); move radially outward so mode 0 stays the nearest
+    inside = _at([0], 20, offset=(3 * STD * 0.999, 0.0))
+    outside = _at([0], 20, offset=(3 * STD * 1.001, 0.0))
+    assert mode_statistics(inside, RING, STD)["high_quality_fraction"] == 1.0
+    assert mode_statistics(inside, RING, STD)["modes_covered"] == 1
+    assert mode_statistics(outside, RING, STD)["high_quality_fraction"] == 0.0
+    assert mode_statistics(outside, RING, STD)["modes_covered"] == 0
+
+
+def test_min_count_threshold():
+    samples = torch.cat([_at([0], 20), _at([1], 19), _at([2], 1)])
+    assert mode_statistics(samples, RING, STD)["modes_covered"] == 1  # default 20
+    assert mode_statistics(samples, RING, STD, min_count=19)["modes_covered"] == 2
+    assert mode_statistics(samples, RING, STD, min_count=1)["modes_covered"] == 3  # VEEGAN rule
+
+
+def test_mixed_quality_fraction_and_nan_samples():
+    good = _at([2], 30)
+    bad = torch.tensor([[0.0, 0.0]] * 9 + [[float("nan"), 1.0]])
+    stats = mode_statistics(torch.cat([good, bad]), RING, STD)
+    assert stats["high_quality_fraction"] == pytest.approx(30 / 40)
+    assert stats["modes_covered"] == 1
+
+
+def test_precision_far_from_origin():
+    # points 2.9 std from modes at distance ~1e3: float32 matmul distances would blur this
+    modes = torch.tensor([[1000.0, 1000.0], [-1000.0, 1000.0]])
+    pts = modes[:1].repeat(20, 1).double() + torch.tensor([0.0, 2.9 * 0.01], dtype=torch.float64)
+    assert mode_statistics(pts, modes, 0.01, min_count=20)["modes_covered"] == 1
+
+
+@pytest.mark.parametrize(
+    "samples, modes, std, min_count, match",
+    [
+        (torch.zeros(5, 3), RING, STD, 20, "same D"),
+        (torch.zeros(0, 2), RING, STD, 20, "at least one sample"),
+        (torch.zeros(5, 2), RING, 0.0, 20, "std"),
+        (torch.zeros(5, 2), RING, STD, 0, "min_count"),
+    ],
+)
+def test_bad_inputs(samples, modes, std, min_count, match):
+    with pytest.raises(ValueError, match=match):
+        mode_statistics(samples, modes, std, min_count)
+
+
+# ---- the callback, driven by a real Trainer ----------------------------------------
+
+
+class TwoModeModel(L.LightningModule):
+    """A stand-in GAN whose ``sample`` only ever hits ring modes 0 and 1."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(1))
+        self.drawn: list[torch.Tensor] = []
+
+    def training_step(self, batch, batch_idx):
+        x, _ = batch
+        return (self.w * x.sum()) ** 2
+
+    def validation_step(self, batch, batch_idx):
+        pass
+
+    def test_step(self, batch, batch_idx):
+        pass
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.0)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        idx = torch.arange(n, device=self.device) % 2
+        noise = torch.randn(n, 2, generator=generator, device=self.device)
+        out = RING.to(self.device)[idx] + 0.5 * STD * noise
+        self.drawn.append(out)
+        return out
+
+
+def _trainer(max_epochs: int = 1) -> L.Trainer:
+    return L.Trainer(
+        max_epochs=max_epochs,
+        limit_train_batches=1,
+        limit_val_batches=1,
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[ModeCoverage(num_samples=200, min_count=20, seed=0)],
+    )
+
+
+def _dm() -> Toy2DDataModule:
+    return Toy2DDataModule("ring8", num_train=256, num_val=64, batch_size=64)
+
+
+def test_callback_logs_two_of_eight_modes_and_skips_sanity_check():
+    model, trainer = TwoModeModel(), _trainer(max_epochs=2)
+    trainer.fit(model, datamodule=_dm())
+    assert trainer.callback_metrics["val/modes_covered"].item() == 2
+    assert trainer.callback_metrics["val/high_quality_fraction"].item() == 1.0
+    # two validation epochs, none during the sanity check (which did run: 2 steps by default)
+    assert len(model.drawn) == 2
+    # the same fixed noise each epoch
+    assert torch.equal(model.drawn[0], model.drawn[1])
+
+
+def test_callback_logs_test_keys():
+    model, trainer = TwoModeModel(), _trainer()
+    trainer.test(model, datamodule=_dm(), verbose=False)
+    assert trainer.callback_metrics["test/modes_covered"].item() == 2
+
+
+def test_callback_needs_a_toy_datamodule():
+    trainer = SimpleNamespace(sanity_checking=False, datamodule=None)
+    with pytest.raises(RuntimeError, match="Toy2DDataModule"):
+        ModeCoverage().on_validation_epoch_end(trainer, TwoModeModel())
+
+
+def test_callback_argument_checks():
+    with pytest.raises(ValueError, match="min_count"):
+        ModeCoverage(num_samples=10, min_count=20)
+    with pytest.raises(ValueError):
+        ModeCoverage(num_samples=0)
