@@ -113,7 +113,15 @@ class MNISTDataModule(L.LightningDataModule):
         num_workers: int = 0,
         val_size: int = 10_000,
         pin_memory: bool = False,
+        also_look_in: list[str] | None = None,
     ) -> None:
+        """
+        Args:
+            root: where the four IDX files are (torchvision's layout or a plain folder),
+                and where ``download`` puts them.
+            also_look_in: read-only folders searched after ``root`` before downloading,
+                e.g. ``/usr/share/datasets/fashion-mnist`` (Debian's dataset-fashion-mnist).
+        """
         super().__init__()
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
@@ -123,6 +131,7 @@ class MNISTDataModule(L.LightningDataModule):
         self.root, self.variant = Path(root), variant
         self.download, self.image_size, self.batch_size = download, image_size, batch_size
         self.num_workers, self.val_size, self.pin_memory = num_workers, val_size, pin_memory
+        self.also_look_in = [Path(p) for p in also_look_in or []]
         self.train_set: ImageLabelDataset | None = None
         self.val_set: ImageLabelDataset | None = None
         self.test_set: ImageLabelDataset | None = None
@@ -141,8 +150,8 @@ class MNISTDataModule(L.LightningDataModule):
         return VARIANTS[self.variant].class_names
 
     def search_dirs(self) -> list[Path]:
-        """Folders searched, in order: torchvision's layout first, then `root` itself."""
-        return [self.root / VARIANTS[self.variant].folder / "raw", self.root]
+        """Folders searched, in order: torchvision's layout, `root` itself, then `also_look_in`."""
+        return [self.root / VARIANTS[self.variant].folder / "raw", self.root, *self.also_look_in]
 
     def find_files(self) -> dict[str, Path] | None:
         """The four files from the first folder holding all of them (raw preferred to .gz)."""
