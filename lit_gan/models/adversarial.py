@@ -20,11 +20,10 @@ Subclasses say what their losses are and nothing else:
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import lightning as L
-import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from lit_gan.models import rng
 
@@ -137,8 +136,3 @@ class AdversarialModel(L.LightningModule):
         if self._trainer is not None and state.get("rng") is not None:
             if not rng.restore_for_this_rank(state["rng"]):
                 self.print("lit_gan: the world size changed since the checkpoint; RNG streams are not restored")
-
-
-def parameters_of(*modules: nn.Module) -> Iterator[nn.Parameter]:
-    for module in modules:
-        yield from module.parameters()

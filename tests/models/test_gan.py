@@ -24,15 +24,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny nets: 2 intra-op threads only add contention (10-30x slower on a loaded 2-core box).
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _dcgan(**kw) -> DCGAN:
     return DCGAN(data_shape=(1, 28, 28), generator_options={"features": 8}, discriminator_options={"features": 8}, **kw)
 

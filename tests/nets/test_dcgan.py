@@ -10,15 +10,6 @@ from torch import nn
 
 from lit_gan.nets.dcgan import DCGANDiscriminator, DCGANGenerator, stages_for
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny convs: 2 intra-op threads only add contention (10-30x slower on a loaded 2-core box).
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 SIZES = [28, 32, 64, 128]
 POOLING = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.LPPool2d)
 NORMS = (nn.BatchNorm2d, nn.GroupNorm, nn.InstanceNorm2d, nn.LayerNorm)
