@@ -171,6 +171,16 @@ def test_no_download_when_files_present(tmp_path, monkeypatch):
     assert not (tmp_path / "MNIST").exists()
 
 
+def test_also_look_in_is_searched_before_downloading(tmp_path, monkeypatch):
+    shared = make_idx_files(tmp_path / "shared")
+    _fake_variant(monkeypatch, shared, ("http://127.0.0.1:9/never/",))
+    dm = MNISTDataModule(root=str(tmp_path / "data"), download=True, val_size=20, also_look_in=[str(shared)])
+    assert dm.search_dirs()[-1] == shared
+    dm.prepare_data()  # found in also_look_in: must not touch the network
+    dm.setup("fit")
+    assert not (tmp_path / "data").exists() and len(dm.train_set) == 100
+
+
 @pytest.mark.skipif(not FASHION_DIR.is_dir(),
                     reason=f"{FASHION_DIR} absent (sudo apt-get install dataset-fashion-mnist)")
 def test_real_fashion_mnist_from_debian_package():
