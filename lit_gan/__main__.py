@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import sys
 
-OWN_COMMANDS = {"generate": "lit_gan.commands.generate"}
+OWN_COMMANDS = {
+    "generate": "lit_gan.commands.generate",
+    "evaluate": "lit_gan.commands.evaluate",
+    "train-classifier": "lit_gan.commands.train_classifier",
+}
 
 
 def main(argv: list[str] | None = None) -> None:

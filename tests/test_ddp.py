@@ -86,3 +86,42 @@ def test_rank_sync_check_flags_divergence():
         raise AssertionError("a divergence was not reported")
     assert abs(check.max_difference - 1e-3) < 1e-9
     assert parameter_checksums(module).shape == (2,)
+
+
+def test_two_process_metrics_equal_one_process_evaluation_of_the_final_weights(tmp_path, tiny_mnist):
+    """GenerativeMetrics under DDP: shards without duplicates, compute() on every rank, and
+    the value equals evaluating the saved weights in one process."""
+    import csv
+
+    import pytest
+
+    from lit_gan.commands.checkpoint import load_model
+    from lit_gan.metrics.evaluation import Evaluator, Protocol, real_images
+    from lit_gan.metrics.extractors import load_extractor
+    from lit_gan.metrics.reference_cache import ReferenceCache
+    from tests.metrics.helpers import write_tiny_extractor
+
+    extractor = write_tiny_extractor(tmp_path / "tiny.pt2")
+    result = _fit_ddp(
+        tmp_path, tiny_mnist, "--trainer.max_epochs", "1",
+        "--trainer.callbacks+=lit_gan.metrics.callback.GenerativeMetrics",
+        f"--trainer.callbacks.init_args.feature_extractor={extractor}",
+        "--trainer.callbacks.init_args.metrics=[fid, kid]", "--trainer.callbacks.init_args.num_samples=51",
+        "--trainer.callbacks.init_args.kid_subsets=5", f"--trainer.callbacks.init_args.cache_dir={tmp_path / 'cache'}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "runs" / "default" / "version_0"
+    rows = list(csv.DictReader(open(run / "metrics.csv")))
+    fids = [float(r["val/fid_51"]) for r in rows if r.get("val/fid_51")]
+    kids = [float(r["val/kid_51"]) for r in rows if r.get("val/kid_51")]
+    assert len(fids) == 1 and len(kids) == 1  # one epoch; logged once, not once per rank
+
+    model = load_model(run / "checkpoints" / "last.ckpt")
+    from lit_gan.data import MNISTDataModule
+
+    dm = MNISTDataModule(root=str(tiny_mnist), val_size=64)
+    evaluator = Evaluator(Protocol(["fid", "kid"], num_samples=51, split="val", kid_subsets=5),
+                          load_extractor(str(extractor)), ReferenceCache(tmp_path / "cache"), progress=False)
+    single = evaluator.evaluate(lambda rows_: evaluator.generated_shard(model, rows_), real_images(dm, "val"), "x")
+    assert fids[0] == pytest.approx(single["fid_51"], rel=1e-4)
+    assert kids[0] == pytest.approx(single["kid_51"], rel=1e-4)

@@ -19,8 +19,8 @@ from tqdm import tqdm
 
 from lit_gan.atomic import atomic_path
 from lit_gan.commands.checkpoint import CommandError, load_model, resolve_device
+from lit_gan.models.sampling import NOISE_CHUNK  # z chunks: the same samples as evaluate / metric callbacks
 
-NOISE_CHUNK = 1024  # z is drawn in chunks of this size, independent of --batch-size
 
 
 def to_uint8_images(images: torch.Tensor) -> np.ndarray:

@@ -123,7 +123,17 @@ class AdversarialModel(L.LightningModule):
             "batches_seen": self.batches_seen,
             "iterations": self.iterations,
             "rng": rng.capture_all_ranks(),
+            "datamodule": self._datamodule_config(),
         }
+
+    def _datamodule_config(self) -> dict[str, Any] | None:
+        """class_path + init_args of the training data, so `evaluate --ckpt` finds the
+        real images without the run's config file."""
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        if datamodule is None or not getattr(datamodule, "hparams", None):
+            return None
+        cls = type(datamodule)
+        return {"class_path": f"{cls.__module__}.{cls.__qualname__}", "init_args": dict(datamodule.hparams)}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint.get("lit_gan", {})

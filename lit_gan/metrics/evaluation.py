@@ -1,0 +1,182 @@
+"""One evaluation, the same on 1 or K processes: real reference, generated shard, metrics.
+
+Every rank calls ``Evaluator.evaluate`` together (from a callback under DDP, or from
+``python -m lit_gan evaluate --devices K``):
+
+1. real images of the chosen split (first ``num_real``, read directly from the dataset,
+   never through a DistributedSampler, which pads with duplicates) -> features, from the
+   on-disk cache or extracted shard-wise, gathered, and cached by rank 0;
+2. generated images: sample i is always z_i of ``seed`` (lit_gan.models.sampling); rank r
+   makes the contiguous shard r of ``num_samples`` (N // K each, the remainder spread);
+3. torchmetrics metrics get each rank's shards and ``compute()`` syncs them on every rank.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+from tqdm import tqdm
+
+from lit_gan.metrics import scores
+from lit_gan.metrics.conversion import to_uint8
+from lit_gan.metrics.distributed import gather_rows, shard, world
+from lit_gan.metrics.extractors import FeatureExtractor, Features
+from lit_gan.metrics.reference_cache import CACHE_FORMAT, ReferenceCache, cache_key, images_digest, versions
+from lit_gan.models.sampling import fixed_noise
+
+SPLITS = ("train", "val", "test")
+STAGE_OF_SPLIT = {"train": "fit", "val": "fit", "test": "test"}
+FEATURE_METRICS = ("fid", "kid", "is", "classes")
+
+
+@dataclass
+class Protocol:
+    """What an evaluation compares; printed beside every number it produces."""
+
+    metrics: list[str] = field(default_factory=lambda: ["fid", "kid"])
+    num_samples: int = 10_000
+    num_real: int | None = None  # None: the whole split
+    split: str = "test"
+    seed: int = 0
+    batch_size: int = 250
+    kid_subsets: int = scores.KID_SUBSETS
+    kid_subset_size: int = scores.KID_SUBSET_SIZE
+
+    def __post_init__(self) -> None:
+        if self.split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
+        unknown = set(self.metrics) - set(FEATURE_METRICS) - {"parzen"}
+        if unknown:
+            raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {', '.join(FEATURE_METRICS)}, parzen")
+        if self.num_samples < 2 or (self.num_real is not None and self.num_real < 2) or self.batch_size < 1:
+            raise ValueError("num_samples and num_real must be >= 2 and batch_size >= 1")
+
+
+def split_dataset(datamodule, split: str):
+    """The Dataset behind a split: ``<split>_set`` if the datamodule has one, else the
+    dataset of its ``<split>_dataloader()`` (a loader built outside the Trainer has no
+    DistributedSampler, and its ``.dataset`` ignores shuffling)."""
+    dataset = getattr(datamodule, f"{split}_set", None)
+    if dataset is None:
+        datamodule.setup(STAGE_OF_SPLIT[split])
+        dataset = getattr(datamodule, f"{split}_set", None)
+    if dataset is None:
+        loader = getattr(datamodule, f"{split}_dataloader", lambda: None)()
+        dataset = getattr(loader, "dataset", None)
+    if dataset is None:
+        raise ValueError(f"{type(datamodule).__name__} has no {split} split; choose another split")
+    return dataset
+
+
+def real_images(datamodule, split: str, limit: int | None = None, batch_size: int = 500) -> Tensor:
+    """The first ``limit`` images of a split (all when None) as uint8 (N, C, H, W)."""
+    dataset = split_dataset(datamodule, split)
+    n = len(dataset) if limit is None else limit
+    if n > len(dataset):
+        raise ValueError(f"num_real={n} but the {split} split has only {len(dataset)} images")
+    subset = torch.utils.data.Subset(dataset, range(n))
+    loader = torch.utils.data.DataLoader(subset, batch_size=batch_size, shuffle=False)
+    parts = [to_uint8(batch[0] if isinstance(batch, (tuple, list)) else batch) for batch in loader]
+    images = torch.cat(parts)
+    if images.dim() != 4:
+        raise ValueError(f"image metrics need images (N, C, H, W); the {split} split holds shape {tuple(images.shape)}")
+    return images
+
+
+def extract(extractor: FeatureExtractor, images: Iterable[Tensor], total: int, desc: str, progress: bool) -> Features:
+    """Features of uint8 batches totalling ``total`` images (for the progress bar)."""
+    parts = []
+    with tqdm(total=total, desc=desc, unit="img", file=sys.stderr, disable=not progress) as bar:
+        for batch in images:
+            parts.append(extractor(batch))
+            bar.update(len(batch))
+    return Features.cat(parts)
+
+
+class Evaluator:
+    """Computes a Protocol's feature metrics for any sample source, caching real features."""
+
+    def __init__(self, protocol: Protocol, extractor: FeatureExtractor, cache: ReferenceCache | None = None,
+                 progress: bool = True) -> None:
+        self.protocol, self.extractor = protocol, extractor
+        self.cache = cache if cache is not None else ReferenceCache()
+        self.progress = progress
+        self.last_cache_hit: bool | None = None
+        self._reference: tuple[str, Features] | None = None  # kept between evaluations of one run
+
+    # ---- real side ---------------------------------------------------------------
+    def reference_parts(self, real: Tensor, label: str) -> dict[str, Any]:
+        vs = versions()
+        return {"images_sha256": images_digest(real), "n_real": len(real), "what": label,
+                "extractor_sha256": self.extractor.sha256, "resize": self.extractor.resize_note(tuple(real.shape[1:])),
+                "format": CACHE_FORMAT, "torch": vs["torch"].split("+")[0], "torchmetrics": vs["torchmetrics"],
+                "torch_fidelity": vs.get("torch_fidelity")}
+
+    def reference(self, real: Tensor, label: str) -> Features:
+        """Features of all real images, on every rank: cached, or extracted shard-wise."""
+        parts = self.reference_parts(real, label)
+        key = cache_key(parts)
+        if self._reference is not None and self._reference[0] == key:
+            self.last_cache_hit = True
+            return self._reference[1]
+        features = self.cache.load(key, label)
+        self.last_cache_hit = features is not None
+        if features is None:
+            rank, size = world()
+            rows = shard(len(real), rank, size)
+            local = extract(self.extractor, real[rows.start : rows.stop].split(self.protocol.batch_size), len(rows),
+                            "real features", self.progress and rank == 0)
+            logits = gather_rows(local.logits) if local.logits is not None else None
+            features = Features(gather_rows(local.pool), logits)
+            if rank == 0:
+                self.cache.save(key, label, features, parts)
+        self._reference = (key, features)
+        return features
+
+    # ---- generated side ----------------------------------------------------------
+    def generated_shard(self, model, rows: range) -> Iterable[Tensor]:
+        """uint8 batches of samples ``rows`` of the protocol's seed (needs model.noise / generate)."""
+        z = fixed_noise(model, self.protocol.num_samples, self.protocol.seed)[rows.start : rows.stop]
+        with torch.no_grad():
+            for part in z.split(self.protocol.batch_size):
+                yield to_uint8(model.generate(part)).cpu()
+
+    def evaluate(self, fake_batches: Callable[[range], Iterable[Tensor]], real: Tensor, label: str) -> dict[str, float]:
+        """Every rank calls this. ``fake_batches(rows)`` yields uint8 batches of generated
+        samples ``rows`` (this rank's shard of ``num_samples``)."""
+        p = self.protocol
+        names = [m for m in p.metrics if m in FEATURE_METRICS]
+        if not names:
+            return {}
+        reference = self.reference(real, label)
+        rank, size = world()
+        rows = shard(p.num_samples, rank, size)
+        fake = extract(self.extractor, fake_batches(rows), len(rows), "generated features", self.progress and rank == 0)
+        if fake.pool.shape[0] != len(rows):
+            raise ValueError(f"expected {len(rows)} generated samples on rank {rank}, got {fake.pool.shape[0]}")
+        num_classes = self.extractor.num_classes if self.extractor.class_names else None
+        metrics = scores.build(names, reference.pool.shape[1], num_classes, len(real), p.num_samples,
+                               p.kid_subsets, p.kid_subset_size)
+        device = self.extractor.device if torch.distributed.is_initialized() and \
+            torch.distributed.get_backend() == "nccl" else torch.device("cpu")
+        for metric in metrics.values():
+            metric.to(device)
+        scores.update(metrics, reference.slice(shard(len(real), rank, size)), real=True)
+        scores.update(metrics, fake, real=False)
+        return scores.compute(metrics, p.num_samples, p.seed)
+
+    def card(self, real: Tensor, label: str) -> dict[str, Any]:
+        """The protocol card: everything needed to compare a number with another."""
+        p = self.protocol
+        return {"what": label, "split": p.split, "n_real": len(real), "n_fake": p.num_samples, "seed": p.seed,
+                "metrics": p.metrics, "extractor": self.extractor.card(),
+                "resize": self.extractor.resize_note(tuple(real.shape[1:])),
+                "conversion": "[-1, 1] -> uint8 by clamp and round, for real and generated images alike",
+                "kid": {"subsets": p.kid_subsets, "subset_size": scores.kid_subset_size(len(real), p.num_samples, p.kid_subset_size)},
+                "is_splits": scores.IS_SPLITS, "classes_threshold": scores.COVERAGE_THRESHOLD,
+                "processes": world()[1], "versions": versions(), "protocol": asdict(p)}
