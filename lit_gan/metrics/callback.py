@@ -18,6 +18,7 @@ import torch
 from lit_gan.atomic import atomic_path
 from lit_gan.metrics.evaluation import Evaluator, Protocol, real_images
 from lit_gan.metrics.extractors import load_extractor
+from lit_gan.metrics.inception import InceptionWeightsMissing, find_inception_weights
 from lit_gan.metrics.reference_cache import ReferenceCache
 
 
@@ -68,7 +69,7 @@ class GenerativeMetrics(L.Callback):
     def _prepare(self, trainer: L.Trainer, pl_module) -> None:
         if self.evaluator is not None:
             return
-        extractor = load_extractor(self.feature_extractor, pl_module.device, self.inception_weights)
+        extractor = load_extractor(self.feature_extractor, pl_module.device, self._inception_weights(trainer))
         datamodule = trainer.datamodule
         if datamodule is None:
             raise ValueError("GenerativeMetrics reads real images from the datamodule; fit with a LightningDataModule")
@@ -81,6 +82,22 @@ class GenerativeMetrics(L.Callback):
         if trainer.is_global_zero and log_dir:
             with atomic_path(Path(log_dir) / "metrics_protocol.json") as tmp:
                 tmp.write_text(json.dumps(self.evaluator.card(self.real, self.label), indent=2))
+
+    def _inception_weights(self, trainer: L.Trainer) -> str | None:
+        """Rank 0 finds (or downloads) the weights once; every rank gets the path or the error
+        together, so no rank waits forever for one that failed."""
+        if self.feature_extractor != "inception":
+            return self.inception_weights
+        found = error = None
+        if trainer.is_global_zero:
+            try:
+                found = str(find_inception_weights(self.inception_weights))
+            except InceptionWeightsMissing as err:
+                error = str(err)
+        found, error = trainer.strategy.broadcast((found, error))
+        if error is not None:
+            raise InceptionWeightsMissing(error)
+        return found
 
     def compute(self, trainer: L.Trainer, pl_module) -> dict[str, float]:
         """Evaluate the current generator (all ranks); keys prefixed with the split."""

@@ -77,3 +77,13 @@ def test_bad_settings_fail_before_training(tmp_path, tiny_mnist):
     callback = GenerativeMetrics(feature_extractor=str(tmp_path / "missing.pt2"))
     with pytest.raises(Exception, match="not found"):
         fit(tmp_path, tiny_mnist, callback, iterations=1)
+
+
+def test_offline_inception_stops_before_training(tmp_path, tiny_mnist, monkeypatch):
+    from lit_gan.metrics import inception
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr("torch.hub._hub_dir", None)
+    monkeypatch.setattr(inception, "WEIGHTS_URL", "http://127.0.0.1:9/" + inception.WEIGHTS_FILE)
+    with pytest.raises(inception.InceptionWeightsMissing, match="hub/checkpoints"):
+        fit(tmp_path, tiny_mnist, GenerativeMetrics(feature_extractor="inception", progress=False), iterations=1)
