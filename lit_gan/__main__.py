@@ -12,6 +12,7 @@ OWN_COMMANDS = {
     "generate": "lit_gan.commands.generate",
     "evaluate": "lit_gan.commands.evaluate",
     "train-classifier": "lit_gan.commands.train_classifier",
+    "compare-losses": "lit_gan.commands.compare_losses",
 }
 
 

@@ -1,0 +1,150 @@
+"""``python -m lit_gan compare-losses``: train every loss on the 2-D ring, one figure.
+
+    python -m lit_gan compare-losses                       # experiments/toy/*_ring8.yaml, seeds 0 1 2
+    python -m lit_gan compare-losses --seeds 0 --max-iterations 500 --out results/ring8_quick
+
+Each (config, seed) is an ordinary ``fit`` run under ``OUT/runs/<config>_seed<S>/``; runs
+that already finished are reused, so an interrupted comparison picks up where it
+stopped. Every run's final generator then draws 2,500 points (noise seed 0) and
+``mode_statistics`` counts the covered modes (>= ``--min-count`` high-quality samples)
+and the high-quality fraction. Writes ``OUT/ring8_losses.png`` (one column per loss,
+one row per seed) and ``OUT/summary.md`` / ``OUT/summary.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from lit_gan.atomic import atomic_path
+from lit_gan.callbacks.scatter import plot_points_2d, save_figure_atomic
+from lit_gan.cli import find_last_checkpoint
+from lit_gan.commands.checkpoint import CommandError, load_model
+from lit_gan.data.toy import Toy2DDataModule
+from lit_gan.metrics.modes import mode_statistics
+
+NUM_SAMPLES = 2_500  # VEEGAN / PacGAN evaluate 2,500 samples
+
+
+def run_name(config: Path, seed: int) -> str:
+    return f"{config.stem}_seed{seed}"
+
+
+def finished_checkpoint(runs: Path, name: str) -> Path | None:
+    """last.ckpt of a run that reached its end (fit exits 0 only then; the marker says so)."""
+    if not (runs / name / "DONE").is_file():
+        return None
+    return find_last_checkpoint(runs / name)
+
+
+def train(config: Path, seed: int, runs: Path, max_iterations: int | None, quiet: bool) -> Path:
+    name = run_name(config, seed)
+    ckpt = finished_checkpoint(runs, name)
+    if ckpt is not None:
+        print(f"reusing {name}: {ckpt}", file=sys.stderr)
+        return ckpt
+    cmd = [sys.executable, "-m", "lit_gan", "fit", "--config", str(config), "--seed_everything", str(seed),
+           "--trainer.logger.init_args.save_dir", str(runs), "--trainer.logger.init_args.name", name,
+           "--trainer.enable_progress_bar", "false"]
+    if max_iterations is not None:
+        cmd += ["--max_iterations", str(max_iterations)]
+    print(f"training {name} ...", file=sys.stderr)
+    done = subprocess.run(cmd, capture_output=quiet, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    if done.returncode != 0:
+        detail = (done.stderr or "")[-2000:] if quiet else ""
+        raise CommandError(f"training {name} failed (exit {done.returncode}): {' '.join(cmd)}\n{detail}")
+    (runs / name / "DONE").write_text("finished\n")
+    ckpt = find_last_checkpoint(runs / name)
+    if ckpt is None:
+        raise CommandError(f"{name} finished without a last.ckpt under {runs / name}")
+    return ckpt
+
+
+def evaluate_run(ckpt: Path, datamodule: Toy2DDataModule, min_count: int) -> tuple[np.ndarray, dict]:
+    model = load_model(ckpt, "cpu")
+    with torch.no_grad():
+        points = model.sample(NUM_SAMPLES, generator=torch.Generator().manual_seed(0)).cpu()
+    stats = mode_statistics(points, datamodule.modes, datamodule.mode_std, min_count=min_count)
+    return points.numpy(), {"modes_covered": stats["modes_covered"], "num_modes": stats["num_modes"],
+                            "high_quality_fraction": stats["high_quality_fraction"], "iterations": model.iterations}
+
+
+def draw(configs: list[Path], seeds: list[int], points: dict, stats: dict, datamodule: Toy2DDataModule,
+         min_count: int, path: Path) -> None:
+    fig = Figure(figsize=(3.2 * len(configs), 3.4 * len(seeds)), dpi=100, layout="constrained")
+    axes = fig.subplots(len(seeds), len(configs), squeeze=False)
+    for col, config in enumerate(configs):
+        for row, seed in enumerate(seeds):
+            s = stats[config.stem][seed]
+            title = (f"{config.stem.removesuffix('_ring8')} (seed {seed})\n"
+                     f"{s['modes_covered']}/{s['num_modes']} modes, {s['high_quality_fraction']:.0%} HQ")
+            ax = axes[row][col]
+            plot_points_2d(points[config.stem][seed], datamodule.modes, ax=ax, title=title, std=datamodule.mode_std)
+            ax.title.set_fontsize(9)
+            ax.get_legend().remove()
+    fig.suptitle(f"{NUM_SAMPLES} samples per panel; a mode is covered with >= {min_count} high-quality samples "
+                 "(within 3 std)", fontsize=10)
+    save_figure_atomic(fig, path)
+
+
+def summary_markdown(configs: list[Path], seeds: list[int], stats: dict, min_count: int) -> str:
+    lines = [f"| loss | " + " | ".join(f"seed {s}" for s in seeds) + " | mean modes | mean HQ |",
+             "|---" * (len(seeds) + 3) + "|"]
+    for config in configs:
+        row = [stats[config.stem][s] for s in seeds]
+        cells = [f"{r['modes_covered']}/{r['num_modes']} ({r['high_quality_fraction']:.0%} HQ)" for r in row]
+        mean_modes = np.mean([r["modes_covered"] for r in row])
+        mean_hq = np.mean([r["high_quality_fraction"] for r in row])
+        lines.append(f"| {config.stem} | " + " | ".join(cells) + f" | {mean_modes:.1f} | {mean_hq:.0%} |")
+    lines.append(f"\nModes covered: >= {min_count} of {NUM_SAMPLES} samples within 3 std of the mode.")
+    return "\n".join(lines) + "\n"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lit_gan compare-losses", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--configs", nargs="+", type=Path,
+                   default=sorted(Path("experiments/toy").glob("*_ring8.yaml")), help="ring configs (default: experiments/toy/*_ring8.yaml)")
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--max-iterations", type=int, default=None, help="override each config's iteration budget")
+    p.add_argument("--min-count", type=int, default=20, help="high-quality samples a mode needs to count as covered")
+    p.add_argument("--out", type=Path, default=Path("results/ring8_losses"), help="output folder")
+    p.add_argument("--verbose", action="store_true", help="show the training logs")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if not args.configs:
+            raise CommandError("no configs: none found at experiments/toy/*_ring8.yaml; pass --configs")
+        missing = [str(c) for c in args.configs if not c.is_file()]
+        if missing:
+            raise CommandError(f"config not found: {', '.join(missing)}")
+        datamodule = Toy2DDataModule(dataset="ring8")
+        points: dict = {c.stem: {} for c in args.configs}
+        stats: dict = {c.stem: {} for c in args.configs}
+        for config in args.configs:
+            for seed in args.seeds:
+                ckpt = train(config, seed, args.out / "runs", args.max_iterations, quiet=not args.verbose)
+                points[config.stem][seed], stats[config.stem][seed] = evaluate_run(ckpt, datamodule, args.min_count)
+    except CommandError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    draw(args.configs, args.seeds, points, stats, datamodule, args.min_count, args.out / "ring8_losses.png")
+    table = summary_markdown(args.configs, args.seeds, stats, args.min_count)
+    with atomic_path(args.out / "summary.md") as tmp:
+        tmp.write_text(table)
+    with atomic_path(args.out / "summary.json") as tmp:
+        tmp.write_text(json.dumps({"min_count": args.min_count, "num_samples": NUM_SAMPLES, "runs": stats}, indent=2))
+    print(table)
+    print(f"figure: {args.out / 'ring8_losses.png'}", file=sys.stderr)
+    return 0
