@@ -12,6 +12,7 @@ torch-fidelity or the TF reference.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import torch
@@ -23,6 +24,7 @@ from lit_gan.metrics.conversion import to_rgb
 WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"
 WEIGHTS_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/" + WEIGHTS_FILE
 WEIGHTS_SHA256_PREFIX = "6726825d"  # torch.hub's convention: the file name carries a sha256 prefix
+WEIGHTS_ENV = "LIT_GAN_INCEPTION_WEIGHTS"  # an explicit location, e.g. baked into the Docker image
 POOL_FEATURES, LOGITS = "2048", "logits_unbiased"  # FID/KID: pool3; IS: logits (torch-fidelity's choice)
 
 
@@ -48,14 +50,32 @@ def missing_message(dest: Path, reason: str) -> str:
         f"and {reason}.\n"
         f"  1. on a machine with internet: download {WEIGHTS_URL}\n"
         f"  2. put the file at {dest}  (the folder is $TORCH_HOME/hub/checkpoints/, TORCH_HOME defaults to ~/.cache/torch),\n"
-        "     or anywhere and pass its path (--inception-weights PATH for `evaluate`, inception_weights: PATH for the callback).\n"
+        "     or anywhere and pass its path (--inception-weights PATH for `evaluate`, inception_weights: PATH for the callback,\n"
+        f"     or the environment variable {WEIGHTS_ENV}).\n"
         "  Or use a domain feature extractor that needs no download: `python -m lit_gan train-classifier --config "
         "experiments/classifiers/fashion_mnist.yaml`, then --feature-extractor extractors/fashion_mnist_classifier.pt2."
     )
 
 
+def download_weights(dest: str | Path) -> Path:
+    """Fetch the weights to ``dest`` (atomic, resumable) and check their sha256 prefix."""
+    dest = Path(dest)
+    try:
+        download_file([WEIGHTS_URL], dest, timeout=30.0)
+    except DownloadError as err:
+        lines = str(err).splitlines()
+        raise InceptionWeightsMissing(missing_message(dest, f"downloading it failed ({lines[2].strip() if len(lines) > 2 else err})")) from None
+    if not sha256_of(dest).startswith(WEIGHTS_SHA256_PREFIX):
+        dest.unlink()
+        raise InceptionWeightsMissing(missing_message(dest, "the downloaded file failed its checksum (deleted)"))
+    return dest
+
+
 def find_inception_weights(path: str | Path | None = None, download: bool = True) -> Path:
-    """The weights file: ``path`` if given, else the torch hub cache (downloading if allowed)."""
+    """The weights file: ``path`` if given, else ``$LIT_GAN_INCEPTION_WEIGHTS`` if set (the
+    Docker image bakes them there), else the torch hub cache (downloading if allowed)."""
+    if path is None and os.environ.get(WEIGHTS_ENV):
+        path = os.environ[WEIGHTS_ENV]
     if path is not None:
         path = Path(path).expanduser()
         if not path.is_file():
@@ -66,15 +86,7 @@ def find_inception_weights(path: str | Path | None = None, download: bool = True
         return dest
     if not download:
         raise InceptionWeightsMissing(missing_message(dest, f"{dest} does not exist (downloading is off)"))
-    try:
-        download_file([WEIGHTS_URL], dest, timeout=30.0)
-    except DownloadError as err:
-        first = str(err).splitlines()[2].strip() if len(str(err).splitlines()) > 2 else str(err)
-        raise InceptionWeightsMissing(missing_message(dest, f"downloading it failed ({first})")) from None
-    if not sha256_of(dest).startswith(WEIGHTS_SHA256_PREFIX):
-        dest.unlink()
-        raise InceptionWeightsMissing(missing_message(dest, "the downloaded file failed its checksum (deleted)"))
-    return dest
+    return download_weights(dest)
 
 
 class InceptionFeatures(nn.Module):

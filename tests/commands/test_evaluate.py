@@ -89,6 +89,7 @@ def test_parzen_window_through_evaluate(setup, capsys):
 def test_offline_inception_fails_clearly(setup, capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setattr("torch.hub._hub_dir", None)
+    monkeypatch.delenv(inception.WEIGHTS_ENV, raising=False)
     monkeypatch.setattr(inception, "WEIGHTS_URL", "http://127.0.0.1:9/" + inception.WEIGHTS_FILE)
     code, _, err = evaluate(capsys, "--ckpt", setup["ckpt"], "--num", 10, "--metrics", "fid")
     assert code == 2

@@ -84,6 +84,7 @@ def test_offline_inception_stops_before_training(tmp_path, tiny_mnist, monkeypat
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setattr("torch.hub._hub_dir", None)
+    monkeypatch.delenv(inception.WEIGHTS_ENV, raising=False)
     monkeypatch.setattr(inception, "WEIGHTS_URL", "http://127.0.0.1:9/" + inception.WEIGHTS_FILE)
     with pytest.raises(inception.InceptionWeightsMissing, match="hub/checkpoints"):
         fit(tmp_path, tiny_mnist, GenerativeMetrics(feature_extractor="inception", progress=False), iterations=1)

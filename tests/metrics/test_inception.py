@@ -17,6 +17,7 @@ from lit_gan.metrics.inception import WEIGHTS_FILE, InceptionWeightsMissing, fin
 def offline(tmp_path, monkeypatch):
     """An empty torch hub and a download URL that refuses at once (no network here anyway)."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv(inception.WEIGHTS_ENV, raising=False)
     monkeypatch.setattr(torch.hub, "_hub_dir", None)
     monkeypatch.setattr(inception, "WEIGHTS_URL", "http://127.0.0.1:9/" + WEIGHTS_FILE)
     return tmp_path / "torch" / "hub" / "checkpoints" / WEIGHTS_FILE
@@ -53,6 +54,14 @@ def test_weights_in_the_hub_folder_are_found(offline, random_weights):
     offline.parent.mkdir(parents=True)
     offline.symlink_to(random_weights)
     assert find_inception_weights() == offline
+
+
+def test_the_environment_variable_names_the_file(offline, random_weights, monkeypatch):
+    monkeypatch.setenv(inception.WEIGHTS_ENV, str(random_weights))
+    assert find_inception_weights() == random_weights
+    monkeypatch.setenv(inception.WEIGHTS_ENV, str(offline.parent / "elsewhere.pth"))
+    with pytest.raises(InceptionWeightsMissing, match="elsewhere.pth does not exist"):
+        find_inception_weights()
 
 
 def test_inception_extractor_gives_pool_features_and_logits(random_weights):
