@@ -1,0 +1,412 @@
+"""CelebA (aligned & cropped faces, 178x218 JPEGs) at 64x64, for DCGAN / WGAN / WGAN-GP.
+
+Where images are looked for (the first folder holding any .jpg/.jpeg/.png is used):
+
+1. ``root/celeba/img_align_celeba/``: torchvision's layout, split file ``root/celeba/``
+2. ``root/img_align_celeba/img_align_celeba/``: Kaggle's jessicali9530/celeba-dataset, split file ``root/``
+3. ``root/img_align_celeba/``: the official zip unpacked in ``root``, split file ``root/``
+4. ``root/``: any folder of face images
+
+Split. A partition file (``list_eval_partition.txt``, lines ``000001.jpg 0``, or Kaggle's
+``list_eval_partition.csv``, ``000001.jpg,0``; 0 train, 1 val, 2 test) gives the official
+split (162,770 / 19,867 / 19,962), and every image it lists must be present, so a
+half-extracted folder is an error, not a smaller dataset. Without one, names that are
+all official (``000001.jpg`` .. ``202599.jpg``, or .png) split by index exactly as the
+official file does (1..162770 train, 162771..182637 val, the rest test); other names are
+sorted and split in the official proportions (first round(N * 162770 / 202599) train,
+next round(N * 19867 / 202599) val, the rest test). Nothing is random: every machine
+and rank gets the same split.
+
+Items are ``(image float32 (3, S, S) in [-1, 1], 0)``: the constant label 0 keeps
+MNISTDataModule's (image, label) shape, as compare_gan's CelebA loader does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import PIL
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from lit_gan.atomic import atomic_path
+from lit_gan.data.download import DownloadError, safe_extract
+
+SPLITS = ("train", "val", "test")  # partition codes 0, 1, 2
+OFFICIAL_SIZES = (162_770, 19_867, 19_962)
+OFFICIAL_TOTAL = sum(OFFICIAL_SIZES)  # 202,599
+PARTITION_FILES = ("list_eval_partition.txt", "list_eval_partition.csv")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+PREPARED_FORMAT = "v1: PIL RGB, centred crop (torchvision rounding), PIL bilinear resize, uint8 (N, 3, S, S)"
+KAGGLE_URL = "https://www.kaggle.com/datasets/jessicali9530/celeba-dataset"
+OFFICIAL_URL = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
+_OFFICIAL_NAME = re.compile(r"(\d{6})\.(jpg|png)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the images are and which file names make each split (in order)."""
+
+    image_dir: Path
+    splits: dict[str, np.ndarray]  # numpy string arrays: no per-item refcounts for workers to copy
+    rule: str
+
+
+def search_paths(root: Path) -> list[tuple[Path, Path]]:
+    """(image folder, folder of the partition file) for each layout, in search order."""
+    return [(root / "celeba" / "img_align_celeba", root / "celeba"),
+            (root / "img_align_celeba" / "img_align_celeba", root),
+            (root / "img_align_celeba", root), (root, root)]
+
+
+def list_images(folder: Path) -> list[str]:
+    """Sorted image file names in ``folder`` (hidden files such as ``._x.jpg`` skipped)."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(e.name for e in entries if not e.name.startswith(".")
+                          and e.name.lower().endswith(IMAGE_SUFFIXES) and e.is_file())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def read_partition(path: Path) -> dict[str, int]:
+    """``name -> 0/1/2`` from list_eval_partition.txt (space separated) or Kaggle's .csv (with a header)."""
+    parts: dict[str, int] = {}
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        fields = line.replace(",", " ").split()
+        if not fields or (n == 1 and len(fields) == 2 and not fields[1].isdigit()):
+            continue  # blank line or the CSV header "image_id,partition"
+        if len(fields) != 2 or fields[1] not in ("0", "1", "2"):
+            raise ValueError(f"{path}, line {n}: expected '<image name> <0|1|2>', got {line.strip()!r}. "
+                             "The file is damaged; copy it again from the dataset.")
+        parts[fields[0]] = int(fields[1])
+    return parts
+
+
+def split_without_partition(names: list[str]) -> tuple[list[list[str]], str]:
+    """The rule of the module docstring for a folder without a partition file."""
+    index = [int(m.group(1)) if (m := _OFFICIAL_NAME.fullmatch(n)) else 0 for n in names]
+    if all(1 <= i <= OFFICIAL_TOTAL for i in index):
+        ends = np.cumsum(OFFICIAL_SIZES)[:2]
+        codes = np.searchsorted(ends, index, side="left")  # i <= 162770 -> 0, <= 182637 -> 1, else 2
+        return [[n for n, c in zip(names, codes) if c == s] for s in range(3)], "official index ranges"
+    n_train = round(len(names) * OFFICIAL_SIZES[0] / OFFICIAL_TOTAL)
+    n_val = round(len(names) * OFFICIAL_SIZES[1] / OFFICIAL_TOTAL)
+    split = [names[:n_train], names[n_train:n_train + n_val], names[n_train + n_val:]]
+    return split, "sorted names in the official proportions"
+
+
+def locate(root: Path) -> Source | None:
+    """The first layout holding images, its split, or None when no layout holds any."""
+    for image_dir, part_dir in search_paths(root):
+        names = list_images(image_dir)
+        if not names:
+            continue
+        partition = next((part_dir / p for p in PARTITION_FILES if (part_dir / p).is_file()), None)
+        if partition is None:
+            split, rule = split_without_partition(names)
+            if rule.startswith("official") and len(names) < OFFICIAL_TOTAL:
+                warnings.warn(f"{image_dir} holds {len(names):,} of the {OFFICIAL_TOTAL:,} CelebA images and has "
+                              "no partition file to check against; if an unzip or copy was interrupted, redo it.")
+        else:
+            parts, present = read_partition(partition), set(names)
+            missing = [n for n in parts if n not in present]
+            if missing:
+                raise FileNotFoundError(
+                    f"{len(missing):,} of the {len(parts):,} images listed in {partition} are missing from "
+                    f"{image_dir} (first: {', '.join(missing[:3])}). The folder is incomplete (an interrupted "
+                    "download, unzip or copy): extract or copy the images again. To train on the images that "
+                    "are there, move the partition file away (official names then split by index).")
+            split, rule = [[n for n, p in parts.items() if p == s] for s in range(3)], f"partition file {partition}"
+        return Source(image_dir, {s: np.array(v, dtype=str) for s, v in zip(SPLITS, split)}, rule)
+    return None
+
+
+def missing_message(root: Path) -> str:
+    paths = "\n".join(f"  {img}   (split file: {part / PARTITION_FILES[0]} or .csv)" for img, part in search_paths(root))
+    return (f"CelebA not found: no .jpg/.jpeg/.png images in any of\n{paths}\n"
+            "Fix it in one of these ways:\n"
+            "  1. `download: true` under `data.init_args` (or `--data.init_args.download=true`): torchvision's\n"
+            "     Google Drive source, needs `pip install gdown`, often refused for quota;\n"
+            f"  2. Kaggle ({KAGGLE_URL}): `kaggle datasets download -d jessicali9530/celeba-dataset`, unzip\n"
+            f"     it in {root} (gives {root}/img_align_celeba/img_align_celeba/ and list_eval_partition.csv);\n"
+            "  3. put any folder of face images at `root` (the split then follows file names).")
+
+
+def download_help(root: Path, name: str, error: BaseException) -> str:
+    folder = root / "celeba"
+    return (f"Could not download CelebA's {name} from Google Drive (torchvision's source):\n"
+            f"  {type(error).__name__}: {error}\n"
+            "Google Drive often refuses these files ('too many users have viewed or downloaded this file\n"
+            "recently', sent as an HTML page instead of the file) or is unreachable. Get CelebA another way:\n"
+            f"  1. Kaggle ({KAGGLE_URL}): `pip install kaggle`,\n"
+            f"     `kaggle datasets download -d jessicali9530/celeba-dataset -p {root}`, then unzip it in {root}:\n"
+            f"     {root}/img_align_celeba/img_align_celeba/*.jpg and {root}/list_eval_partition.csv are read as is;\n"
+            f"  2. the official page ({OFFICIAL_URL}): put img_align_celeba.zip's images in\n"
+            f"     {folder / 'img_align_celeba'}/ and list_eval_partition.txt in {folder}/;\n"
+            "  3. wait a day (the Drive quota resets) and run again; verified files are not fetched twice.\n"
+            "Check that the unzip finished: a partition file lets a half-extracted folder be detected.")
+
+
+def download_celeba(root: Path) -> None:
+    """The images zip and partition file from torchvision's Google Drive list, md5-checked; the zip
+    is unpacked with ``safe_extract`` (a temporary folder renamed into place), so an interrupted
+    run never leaves a partial ``img_align_celeba/``."""
+    from torchvision.datasets import CelebA
+    from torchvision.datasets import utils as tv_utils
+
+    folder, sources = root / "celeba", {name: (fid, md5) for fid, md5, name in CelebA.file_list}
+    staging = folder / ".download"
+    for name in ("list_eval_partition.txt", "img_align_celeba.zip"):
+        (file_id, md5), final = sources[name], folder / name
+        if tv_utils.check_integrity(str(final), md5):
+            continue
+        try:
+            tv_utils.download_file_from_google_drive(file_id, str(staging), name, md5)
+            if not tv_utils.check_integrity(str(staging / name), md5):
+                raise RuntimeError(f"the file received does not have md5 {md5}")
+        except Exception as e:  # gdown, requests and torchvision raise unrelated types
+            raise DownloadError(download_help(root, name, e)) from e
+        os.replace(staging / name, final)
+    shutil.rmtree(staging, ignore_errors=True)
+    safe_extract(folder / "img_align_celeba.zip", folder)
+    if not list_images(folder / "img_align_celeba"):
+        raise DownloadError(f"{folder / 'img_align_celeba.zip'} held no img_align_celeba/ folder of images; "
+                            "delete the zip and download again.")
+
+
+def load_face(path: str, crop: int | None, size: int) -> torch.Tensor:
+    """uint8 (3, size, size): RGB, the centred ``crop`` square (None: the largest), PIL bilinear resize."""
+    try:
+        with Image.open(path) as f:
+            img = f.convert("RGB")
+    except (OSError, SyntaxError) as e:  # truncated or not an image
+        raise OSError(f"Cannot read {path}: {e}. The file is damaged (an interrupted copy or unzip?): "
+                      "replace it or extract the dataset again.") from e
+    w, h = img.size
+    c = min(w, h) if crop is None else crop
+    if c > min(w, h):
+        raise ValueError(f"{path} is {w}x{h}, smaller than crop={crop}: set crop to at most {min(w, h)}, "
+                         "or to null for the largest centred square.")
+    left, top = int(round((w - c) / 2.0)), int(round((h - c) / 2.0))  # torchvision's CenterCrop offsets
+    img = img.crop((left, top, left + c, top + c)).resize((size, size), Image.BILINEAR)
+    return torch.from_numpy(np.array(img)).permute(2, 0, 1).contiguous()
+
+
+def to_unit_range(x: torch.Tensor) -> torch.Tensor:
+    return x.float().div_(127.5).sub_(1.0)
+
+
+class FaceFolderDataset(Dataset):
+    """``(image, 0)``, decoded from its file on every access (one JPEG decode, crop, resize)."""
+
+    def __init__(self, image_dir: Path, names: np.ndarray, crop: int | None, size: int) -> None:
+        self.image_dir, self.names, self.crop, self.size = str(image_dir), names, crop, size
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def uint8(self, i: int) -> torch.Tensor:
+        return load_face(os.path.join(self.image_dir, str(self.names[i])), self.crop, self.size)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return to_unit_range(self.uint8(i)), 0
+
+
+class _Uint8(Dataset):
+    def __init__(self, ds: FaceFolderDataset) -> None:
+        self.ds = ds
+
+    def __len__(self) -> int:
+        return len(self.ds)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.ds.uint8(i)
+
+
+class PreparedDataset(Dataset):
+    """``(image, 0)`` from a prepared uint8 (N, 3, S, S) .npy, memory-mapped on first use in each
+    process (the map is never pickled: DataLoader workers open their own)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self._len = len(np.load(self.path, mmap_mode="r"))
+        self._array: np.ndarray | None = None
+        self._pid: int | None = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_array": None, "_pid": None}
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        if self._array is None or self._pid != os.getpid():
+            self._array, self._pid = np.load(self.path, mmap_mode="r"), os.getpid()
+        return to_unit_range(torch.from_numpy(np.array(self._array[i]))), 0
+
+
+def prepared_path(folder: Path, split: str, ds: FaceFolderDataset) -> Path:
+    """``celeba_<split>_crop<crop|max>_<S>px_<hash>.npy``. The hash covers the split's file names,
+    crop, size, PREPARED_FORMAT and Pillow's version (its decoder and resize make the pixels), so
+    a changed transform, image list or Pillow gets a new file. Not the folder: a moved dataset
+    keeps its arrays; images replaced under the same names need the old arrays deleted."""
+    h = hashlib.sha256(f"{PREPARED_FORMAT}|Pillow {PIL.__version__}|{ds.crop}|{ds.size}|".encode())
+    h.update("\n".join(map(str, ds.names)).encode())
+    return folder / f"celeba_{split}_crop{ds.crop or 'max'}_{ds.size}px_{h.hexdigest()[:12]}.npy"
+
+
+def prepare(ds: FaceFolderDataset, path: Path, workers: int, desc: str = "") -> Path:
+    """Decode every image of ``ds`` once into ``path`` (written under a temporary name, then renamed)."""
+    shape = (len(ds), 3, ds.size, ds.size)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    need, free = int(np.prod(shape)) + 4096, shutil.disk_usage(path.parent).free
+    if need > free:
+        raise OSError(f"Preparing {path.name} needs {need / 2**30:.2f} GiB but {path.parent} has "
+                      f"{free / 2**30:.2f} GiB free: set `prepared_dir` to a disk with room, or `prepared: false`.")
+    loader = DataLoader(_Uint8(ds), batch_size=256, num_workers=workers, collate_fn=torch.stack)
+    with atomic_path(path) as tmp:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+        with tqdm(total=len(ds), desc=desc or path.name, unit="img", file=sys.stderr) as bar:
+            start = 0
+            for batch in loader:
+                out[start:start + len(batch)] = batch.numpy()
+                start += len(batch)
+                bar.update(len(batch))
+        out.flush()
+        del out
+    return path
+
+
+class CelebADataModule(L.LightningDataModule):
+    """CelebA faces as ``(image float32 (3, S, S) in [-1, 1], 0)``; layouts and split in the module docstring.
+
+    Crop: the centred ``crop`` x ``crop`` square of the 178x218 image (offsets as torchvision's
+    CenterCrop: 35, 55 for 108), then a PIL bilinear (antialiased) resize to ``image_size``.
+    Default 108, as DCGAN-tensorflow (carpedm20; ``--input_height=108 --crop``), the code many
+    DCGAN / WGAN / WGAN-GP CelebA reimplementations follow: mostly face, little background.
+    Others in use: 140 (tensorpack's DCGAN-CelebA, ``--crop-size 140``); 160 (compare_gan, Lucic
+    et al. 2018: ``resize_image_with_crop_or_pad(image, 160, 160)`` then 64x64); ``None`` = 178,
+    the whole width (PyTorch's DCGAN tutorial, Resize(64) + CenterCrop(64): the same region up
+    to rounding). The WGAN and WGAN-GP papers report no CelebA runs (WGAN-GP's 64x64 code reads
+    ImageNet already downsampled to 64x64, uncropped).
+
+    ``prepared=True`` decodes each split once (``prepare_workers`` processes, a progress bar)
+    into ``prepared_dir/celeba_<split>_crop<crop>_<S>px_<hash>.npy``, uint8 (N, 3, S, S), then
+    reads it memory-mapped: no JPEG decoding per epoch, the same tensors. At 64 px all of
+    CelebA takes 2.5 GB. A changed crop, size, image list or Pillow version gets a new file
+    (old ones can be deleted); an existing file is reused. ``download=True`` fetches
+    torchvision's Google Drive copy in ``prepare_data`` (rank 0), and says where else to get
+    CelebA when that fails.
+    """
+
+    def __init__(
+        self,
+        root: str = "data",
+        download: bool = False,
+        image_size: int = 64,
+        crop: int | None = 108,
+        batch_size: int = 64,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        prepared: bool = False,
+        prepared_dir: str | None = None,
+        prepare_workers: int | None = None,
+    ) -> None:
+        """
+        Args:
+            root: where CelebA is (any layout above) and where ``download`` puts it.
+            crop: side of the centred square cut before resizing; None: the largest (178).
+            prepared: read decoded uint8 arrays (made once) instead of the JPEGs.
+            prepared_dir: where those arrays go; default ``<root>/prepared``.
+            prepare_workers: processes decoding during preparation; default all CPUs (at most 16).
+        """
+        super().__init__()
+        if image_size < 1 or batch_size < 1 or num_workers < 0 or (crop is not None and crop < 1):
+            raise ValueError("image_size, batch_size and crop must be >= 1 and num_workers >= 0")
+        self.save_hyperparameters()
+        self.root, self.download, self.image_size, self.crop = Path(root), download, image_size, crop
+        self.batch_size, self.num_workers, self.pin_memory = batch_size, num_workers, pin_memory
+        self.prepared = prepared
+        self.prepared_dir = Path(prepared_dir) if prepared_dir else self.root / "prepared"
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        self.prepare_workers = min(cpus, 16) if prepare_workers is None else prepare_workers
+        self.split_rule: str | None = None
+        self.train_set: Dataset | None = None
+        self.val_set: Dataset | None = None
+        self.test_set: Dataset | None = None
+
+    @property
+    def data_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one image; known before setup so the CLI can link it into the model."""
+        return (3, self.image_size, self.image_size)
+
+    def _source(self) -> Source:
+        source = locate(self.root)
+        if source is None:
+            raise FileNotFoundError(missing_message(self.root))
+        return source
+
+    def _datasets(self) -> tuple[dict[str, Dataset], str]:
+        """Each split's dataset and the split rule; with ``prepared``, arrays made now where missing."""
+        source = self._source()
+        out: dict[str, Dataset] = {}
+        for split, names in source.splits.items():
+            ds = FaceFolderDataset(source.image_dir, names, self.crop, self.image_size)
+            if self.prepared:
+                path = prepared_path(self.prepared_dir, split, ds)
+                if not path.is_file():
+                    try:
+                        prepare(ds, path, self.prepare_workers, desc=f"preparing CelebA {split}")
+                    except PermissionError as e:
+                        raise PermissionError(f"Cannot write {path}: {e}. Set `prepared_dir` to a writable "
+                                              "folder.") from e
+                ds = PreparedDataset(path)
+            out[split] = ds
+        return out, source.rule
+
+    def prepare_data(self) -> None:
+        """Rank 0: download when asked and nothing is found; make the prepared arrays."""
+        if self.download and locate(self.root) is None:
+            download_celeba(self.root)
+        if self.prepared:
+            self._datasets()
+
+    def setup(self, stage: str | None = None) -> None:
+        """All three splits, whatever the stage (later calls reuse them)."""
+        if self.train_set is not None:
+            return
+        sets, self.split_rule = self._datasets()
+        if len(sets["train"]) == 0:
+            raise ValueError(f"No training images under {self.root} ({self.split_rule}).")
+        self.train_set, self.val_set, self.test_set = sets["train"], sets["val"], sets["test"]
+
+    def _loader(self, ds: Dataset | None, train: bool) -> DataLoader:
+        if ds is None:
+            raise RuntimeError("Call datamodule.setup() before asking for a dataloader.")
+        return DataLoader(ds, batch_size=self.batch_size, shuffle=train, drop_last=train,
+                          num_workers=self.num_workers, pin_memory=self.pin_memory,
+                          persistent_workers=self.num_workers > 0)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, train=True)
+
+    def val_dataloader(self) -> DataLoader | list:
+        """The validation split; ``[]`` (no validation) when it is empty."""
+        if self.val_set is not None and len(self.val_set) == 0:
+            return []
+        return self._loader(self.val_set, train=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set, train=False)
