@@ -2,6 +2,8 @@
 
 Models call :func:`build_generator` / :func:`build_discriminator` with plain
 hyperparameters so checkpoints hold only numbers and strings, never pickled modules.
+Image-to-image models (pix2pix, CycleGAN) call :func:`build_translator` and
+:func:`build_patch_discriminator`: their nets take images, not noise.
 """
 
 from __future__ import annotations
@@ -12,9 +14,17 @@ from torch import nn
 
 from lit_gan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from lit_gan.nets.mlp import MaxoutDiscriminator, MLPDiscriminator, MLPGenerator
+from lit_gan.nets.patchgan import PatchDiscriminator, PixelDiscriminator
+from lit_gan.nets.resnet_generator import ResnetGenerator, resnet_blocks_for
+from lit_gan.nets.unet import UNetGenerator, unet_depth_for
 
 GENERATORS = ("mlp", "dcgan")
 DISCRIMINATORS = ("mlp", "maxout", "dcgan")
+# "unet" / "resnet" pick their depth from the image size; the others fix it (the reference code's names)
+TRANSLATORS = ("unet", "unet_128", "unet_256", "resnet", "resnet_6blocks", "resnet_9blocks")
+PATCH_DISCRIMINATORS = ("patchgan", "pixelgan")
+_FIXED_DEPTH = {"unet_128": ("num_downs", 7), "unet_256": ("num_downs", 8),
+                "resnet_6blocks": ("n_blocks", 6), "resnet_9blocks": ("n_blocks", 9)}
 
 
 def _check_image(shape: Sequence[int], arch: str) -> tuple[int, int]:
@@ -48,3 +58,41 @@ def build_discriminator(arch: str, data_shape: Sequence[int], options: dict[str,
         channels, size = _check_image(data_shape, arch)
         return _build(arch, "discriminator", options, lambda: DCGANDiscriminator(size, channels, **options))
     raise ValueError(f"Unknown discriminator {arch!r}; choose one of {DISCRIMINATORS}")
+
+
+def build_translator(arch: str, in_channels: int, out_channels: int, image_size: int, options: dict[str, Any]) -> nn.Module:
+    """An image-to-image generator (N, in_channels, S, S) -> (N, out_channels, S, S).
+
+    ``unet`` takes ``num_downs`` from the image size (256 -> 8, 128 -> 7, 64 -> 6) and
+    ``resnet`` takes ``n_blocks`` (6 up to 128 px, 9 above) unless the options give them.
+    """
+    if arch not in TRANSLATORS:
+        raise ValueError(f"Unknown translator {arch!r}; choose one of {TRANSLATORS}")
+    options = dict(options)
+    if arch in _FIXED_DEPTH:
+        key, depth = _FIXED_DEPTH[arch]
+        if key in options and options[key] != depth:
+            raise ValueError(f"The {arch!r} translator has {key}={depth}; got translator options {key}={options[key]}")
+        options[key] = depth
+    if arch.startswith("unet"):
+        options.setdefault("num_downs", unet_depth_for(image_size))
+        net = _build(arch, "translator", options, lambda: UNetGenerator(in_channels, out_channels, **options))
+    else:
+        options.setdefault("n_blocks", resnet_blocks_for(image_size))
+        net = _build(arch, "translator", options, lambda: ResnetGenerator(in_channels, out_channels, **options))
+    net.check_size(image_size, image_size)  # refuse a size the net cannot map back to itself, now
+    return net
+
+
+def build_patch_discriminator(arch: str, in_channels: int, options: dict[str, Any]) -> nn.Module:
+    """A discriminator that returns a map of logits (N, 1, h, w), one per patch.
+
+    ``in_channels``: pix2pix's conditional D reads concat(A, B), CycleGAN's one image.
+    ``patchgan`` takes ``n_layers`` (1 -> 16x16, 3 -> 70x70, 5 -> 286x286 patches);
+    ``pixelgan`` is the 1x1 PixelGAN.
+    """
+    if arch == "patchgan":
+        return _build(arch, "discriminator", options, lambda: PatchDiscriminator(in_channels, **options))
+    if arch == "pixelgan":
+        return _build(arch, "discriminator", options, lambda: PixelDiscriminator(in_channels, **options))
+    raise ValueError(f"Unknown patch discriminator {arch!r}; choose one of {PATCH_DISCRIMINATORS}")
