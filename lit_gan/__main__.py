@@ -13,6 +13,7 @@ OWN_COMMANDS = {
     "evaluate": "lit_gan.commands.evaluate",
     "train-classifier": "lit_gan.commands.train_classifier",
     "compare-losses": "lit_gan.commands.compare_losses",
+    "translate": "lit_gan.commands.translate",
 }
 
 

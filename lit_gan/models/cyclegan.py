@@ -1,0 +1,146 @@
+"""CycleGAN (Zhu et al. 2017): unpaired translation with cycle consistency.
+
+Code <-> paper names:  ``G_AB`` = G : X -> Y,  ``G_BA`` = F : Y -> X,
+``D_B`` = D_Y (real B vs G_AB(A)),  ``D_A`` = D_X (real A vs G_BA(B)).
+
+Objective (eq. 3 + sec. 5.2 / 7.1): least-squares GAN losses (Mao et al. 2017): G
+minimises (D(G(x)) - 1)^2, D minimises (D(y) - 1)^2 + D(G(x))^2, halved ("divide the
+objective by 2 while optimizing D"); cycle L1 with lambda = 10 both ways; identity loss
+||G_AB(b) - b||_1 + ||G_BA(a) - a||_1 weighted 0.5 * lambda (sec. 5.2, used for
+painting <-> photo; ``lambda_identity: 0`` disables it). D learns from a history of the
+50 latest generated images (lit_gan.models.image_pool), saved in checkpoints. Adam 2e-4,
+beta1 0.5, batch 1, 100 epochs constant + 100 decaying linearly to 0.
+
+Batches are lit_gan.data.unpaired items: an A image and a B image (``batch[0]``,
+``batch[1]``, or keys "A" / "B").
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Sequence
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lit_gan.models.image_pool import POOL_SIZE, ImagePool
+from lit_gan.models.translation import TranslationModel, check_betas
+from lit_gan.nets import build_patch_discriminator, build_translator
+
+
+def domains(batch: Any) -> tuple[Tensor, Tensor]:
+    if isinstance(batch, dict):
+        return batch["A"], batch["B"]
+    return batch[0], batch[1]
+
+
+def lsgan_d(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """0.5 [(D(real) - 1)^2 + D(fake)^2], each averaged over the patch map."""
+    return 0.5 * (F.mse_loss(real_logits, torch.ones_like(real_logits)) + F.mse_loss(fake_logits, torch.zeros_like(fake_logits)))
+
+
+def lsgan_g(fake_logits: Tensor) -> Tensor:
+    return F.mse_loss(fake_logits, torch.ones_like(fake_logits))
+
+
+class CycleGAN(TranslationModel):
+    def __init__(
+        self,
+        data_shape: Sequence[int] = (3, 256, 256),
+        channels_a: int = 3,
+        generator: str = "resnet",  # Zhu et al. 2017, sec. 4 / 7.2: 9 blocks at 256, 6 at 128
+        generator_options: dict[str, Any] | None = None,
+        discriminator: str = "patchgan",  # 70x70 PatchGAN
+        discriminator_options: dict[str, Any] | None = None,
+        lambda_cycle: float = 10.0,  # sec. 7.1
+        lambda_identity: float = 0.5,  # times lambda_cycle (sec. 5.2); 0 disables
+        pool_size: int = POOL_SIZE,
+        lr: float = 2e-4,
+        betas: Sequence[float] = (0.5, 0.999),
+        constant_epochs: int = 100,
+        decay_epochs: int = 100,
+        inference: Literal["paper", "eval"] = "eval",
+    ) -> None:
+        super().__init__()
+        check_betas(betas)
+        if lambda_cycle < 0 or lambda_identity < 0:
+            raise ValueError("lambda_cycle and lambda_identity must be >= 0")
+        self.save_hyperparameters()
+        channels_b, size = data_shape[0], data_shape[-1]
+        if lambda_identity > 0 and channels_a != channels_b:
+            raise ValueError("the identity loss feeds B images to G_AB, so it needs channels_a == channels_b; "
+                             "set lambda_identity: 0")
+        g_opts = {"norm": "instance", **(generator_options or {})}
+        d_opts = {"norm": "instance", **(discriminator_options or {})}
+        self.G_AB = build_translator(generator, channels_a, channels_b, size, g_opts)
+        self.G_BA = build_translator(generator, channels_b, channels_a, size, g_opts)
+        self.D_A = build_patch_discriminator(discriminator, channels_a, d_opts)
+        self.D_B = build_patch_discriminator(discriminator, channels_b, d_opts)
+        self.pool_A, self.pool_B = ImagePool(pool_size), ImagePool(pool_size)
+
+    def generator_for(self, direction: str) -> nn.Module:
+        return self.G_AB if direction == "AtoB" else self.G_BA
+
+    def generator_parameters(self):
+        return [*self.G_AB.parameters(), *self.G_BA.parameters()]
+
+    def discriminator_parameters(self):
+        return [*self.D_A.parameters(), *self.D_B.parameters()]
+
+    # ---- losses -----------------------------------------------------------------------
+    def discriminator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
+        real_a, real_b = domains(batch)
+        with torch.no_grad():
+            fake_b, fake_a = self.G_AB(real_a), self.G_BA(real_b)
+        loss_d_b = lsgan_d(self.D_B(real_b), self.D_B(self.pool_B.query(fake_b)))
+        loss_d_a = lsgan_d(self.D_A(real_a), self.D_A(self.pool_A.query(fake_a)))
+        return loss_d_a + loss_d_b, {"train/loss_d_a": loss_d_a, "train/loss_d_b": loss_d_b}
+
+    def generator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
+        real_a, real_b = domains(batch)
+        hp = self.hparams
+        fake_b, fake_a = self.G_AB(real_a), self.G_BA(real_b)
+        gan = lsgan_g(self.D_B(fake_b)) + lsgan_g(self.D_A(fake_a))
+        cycle = F.l1_loss(self.G_BA(fake_b), real_a) + F.l1_loss(self.G_AB(fake_a), real_b)
+        loss = gan + hp.lambda_cycle * cycle
+        logs = {"train/loss_g_gan": gan, "train/cycle_l1": cycle}
+        if hp.lambda_identity > 0:
+            identity = F.l1_loss(self.G_AB(real_b), real_b) + F.l1_loss(self.G_BA(real_a), real_a)
+            loss = loss + hp.lambda_identity * hp.lambda_cycle * identity
+            logs["train/identity_l1"] = identity
+        return loss, logs
+
+    # ---- evaluation -------------------------------------------------------------------
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        """Cycle reconstruction error both ways (mean of the two L1s)."""
+        real_a, real_b = domains(batch)
+        rec_a = self.translate(self.translate(real_a, "AtoB"), "BtoA")
+        rec_b = self.translate(self.translate(real_b, "BtoA"), "AtoB")
+        prefix = "test" if self.trainer.testing else "val"
+        cycle = 0.5 * (F.l1_loss(rec_a, real_a) + F.l1_loss(rec_b, real_b))
+        self.log(f"{prefix}/cycle_l1", cycle, sync_dist=True, batch_size=len(real_a))
+
+    test_step = validation_step
+
+    # ---- the history pools are training state -------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        mine = {"A": self.pool_A.state_dict(), "B": self.pool_B.state_dict()}
+        if dist.is_available() and dist.is_initialized():
+            gathered: list[Any] = [None] * dist.get_world_size()
+            dist.all_gather_object(gathered, mine)
+        else:
+            gathered = [mine]
+        checkpoint["lit_gan"]["image_pools"] = gathered
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        pools = checkpoint.get("lit_gan", {}).get("image_pools")
+        if not pools:
+            return
+        rank = dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+        if len(pools) != (dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1):
+            rank = 0  # another world size: every rank starts from rank 0's history
+        self.pool_A.load_state_dict(pools[rank]["A"], self.device)
+        self.pool_B.load_state_dict(pools[rank]["B"], self.device)

@@ -1,0 +1,125 @@
+"""pix2pix (Isola et al. 2017): a conditional GAN plus L1 for paired image translation.
+
+Objective (eq. 4): G* = arg min_G max_D L_cGAN(G, D) + lambda L_L1(G), lambda = 100, where
+D sees concat(input, image) (a "conditional" PatchGAN). Sec. 3.3: D's loss is halved
+("divide the objective by 2 while optimizing D"), G takes the non-saturating loss, Adam
+lr 2e-4, beta1 0.5, batch 1. Table 1's ablations are the ``objective`` switch:
+``l1+cgan`` (the paper), ``cgan``, ``l1``, and ``l1+gan`` (an unconditional D that sees the
+image only). With ``l1`` D still trains but G ignores it.
+
+Batches are lit_gan.data.paired items ``(target, input, name)``: the datamodule applies the
+direction, so the model only knows "input" and "target" (``direction`` is recorded here
+for `translate` and checked against the datamodule's at fit start).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
+
+from lit_gan.losses import get_objective
+from lit_gan.models.translation import DIRECTIONS, TranslationModel, check_betas
+from lit_gan.nets import build_patch_discriminator, build_translator
+
+Pix2PixObjective = Literal["l1+cgan", "cgan", "l1", "l1+gan"]
+
+
+class Pix2Pix(TranslationModel):
+    def __init__(
+        self,
+        data_shape: Sequence[int] = (3, 256, 256),
+        input_channels: int = 3,
+        direction: Literal["AtoB", "BtoA"] = "BtoA",
+        generator: str = "unet",
+        generator_options: dict[str, Any] | None = None,
+        discriminator: str = "patchgan",
+        discriminator_options: dict[str, Any] | None = None,
+        objective: Pix2PixObjective = "l1+cgan",
+        lambda_l1: float = 100.0,  # Isola et al. 2017, eq. 4 / sec. 4
+        lr: float = 2e-4,  # sec. 3.3: Adam lr 2e-4, beta1 0.5
+        betas: Sequence[float] = (0.5, 0.999),
+        constant_epochs: int = 100,  # PyTorch reference: 100 epochs constant + 100 decaying to 0
+        decay_epochs: int = 100,
+        inference: Literal["paper", "eval"] = "paper",
+    ) -> None:
+        super().__init__()
+        if objective not in ("l1+cgan", "cgan", "l1", "l1+gan"):
+            raise ValueError(f"objective must be l1+cgan, cgan, l1 or l1+gan, got {objective!r}")
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be AtoB or BtoA, got {direction!r}")
+        if inference not in ("paper", "eval"):
+            raise ValueError(f"inference must be 'paper' (dropout and batch statistics at test time) or 'eval'")
+        check_betas(betas)
+        self.save_hyperparameters()
+        channels, size = data_shape[0], data_shape[-1]
+        self.directions = (direction,)
+        self.generator = build_translator(generator, input_channels, channels, size, generator_options or {})
+        conditional = objective != "l1+gan"
+        d_in = input_channels + channels if conditional else channels
+        self.discriminator = build_patch_discriminator(discriminator, d_in, discriminator_options or {})
+        self.gan_loss = get_objective("non_saturating")
+        self.psnr = PeakSignalNoiseRatio(data_range=1.0)
+        self.ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
+
+    # ---- the protocol ---------------------------------------------------------------
+    def generator_for(self, direction: str) -> nn.Module:
+        return self.generator
+
+    def generator_parameters(self):
+        return self.generator.parameters()
+
+    def discriminator_parameters(self):
+        return self.discriminator.parameters()
+
+    def on_fit_start(self) -> None:
+        super().on_fit_start()
+        data_direction = getattr(self.trainer.datamodule, "direction", None)
+        if data_direction is not None and data_direction != self.hparams.direction:
+            raise ValueError(f"the data runs {data_direction} but the model was told {self.hparams.direction}: "
+                             "set model.init_args.direction to the datamodule's direction")
+
+    # ---- losses -----------------------------------------------------------------------
+    def _d_input(self, source: Tensor, image: Tensor) -> Tensor:
+        return image if self.hparams.objective == "l1+gan" else torch.cat([source, image], dim=1)
+
+    def discriminator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
+        target, source = batch[0], batch[1]
+        with torch.no_grad():
+            fake = self.generator(source)
+        real_logits = self.discriminator(self._d_input(source, target))
+        fake_logits = self.discriminator(self._d_input(source, fake))
+        loss = 0.5 * self.gan_loss.discriminator(real_logits, fake_logits)  # sec. 3.3: D's objective halved
+        return loss, {"train/d_real": torch.sigmoid(real_logits).mean(), "train/d_fake": torch.sigmoid(fake_logits).mean()}
+
+    def generator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
+        target, source = batch[0], batch[1]
+        fake = self.generator(source)
+        l1 = F.l1_loss(fake, target)
+        objective = self.hparams.objective
+        loss = torch.zeros((), device=self.device)
+        logs = {"train/l1": l1}
+        if objective != "l1":
+            gan = self.gan_loss.generator(self.discriminator(self._d_input(source, fake)))
+            loss = loss + gan
+            logs["train/loss_g_gan"] = gan
+        if objective != "cgan":
+            loss = loss + self.hparams.lambda_l1 * l1
+        return loss, logs
+
+    # ---- paired quality on val / test ---------------------------------------------------
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        target, source = batch[0], batch[1]
+        fake = self.translate(source)
+        prefix = "test" if self.trainer.testing else "val"
+        unit_fake, unit_target = (fake.clamp(-1, 1) + 1) / 2, (target + 1) / 2
+        self.psnr(unit_fake, unit_target)
+        self.ssim(unit_fake, unit_target)
+        self.log(f"{prefix}/l1", F.l1_loss(fake, target), sync_dist=True, batch_size=len(target))
+        self.log(f"{prefix}/psnr", self.psnr, batch_size=len(target))
+        self.log(f"{prefix}/ssim", self.ssim, batch_size=len(target))
+
+    test_step = validation_step

@@ -1,0 +1,87 @@
+"""What pix2pix and CycleGAN share: Adam with a linear decay, inference the papers' way,
+and the ``translate(x, direction)`` protocol that `translate`, `evaluate` and callbacks use."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from lit_gan.models.adversarial import AdversarialModel
+from lit_gan.models.optim import build_schedule
+
+DIRECTIONS = ("AtoB", "BtoA")
+
+
+@contextmanager
+def paper_inference(net: nn.Module) -> Iterator[None]:
+    """pix2pix sec. 3.3: at test time the generator runs as in training: dropout on and
+    BatchNorm with the test batch's statistics. Momentum 0 keeps the running statistics
+    untouched, so evaluating never changes the model."""
+    was_training = net.training
+    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    momenta = [m.momentum for m in norms]
+    net.train()
+    for m in norms:
+        m.momentum = 0.0
+    try:
+        yield
+    finally:
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+        net.train(was_training)
+
+
+@contextmanager
+def eval_inference(net: nn.Module) -> Iterator[None]:
+    was_training = net.training
+    net.eval()
+    try:
+        yield
+    finally:
+        net.train(was_training)
+
+
+class TranslationModel(AdversarialModel):
+    """Subclasses provide ``generators`` (direction -> net), ``generator_parameters()`` and
+    ``discriminator_parameters()``; ``hparams`` must hold lr, betas, constant_epochs,
+    decay_epochs, data_shape and inference ('paper' or 'eval')."""
+
+    directions: tuple[str, ...] = DIRECTIONS
+
+    @property
+    def data_shape(self) -> tuple[int, ...]:
+        return tuple(self.hparams.data_shape)
+
+    @property
+    def default_direction(self) -> str:
+        return self.directions[0]
+
+    def generator_for(self, direction: str) -> nn.Module:
+        raise NotImplementedError
+
+    def translate(self, x: Tensor, direction: str | None = None) -> Tensor:
+        """Images in [-1, 1] (N, C, H, W) translated; no gradients, the model unchanged."""
+        direction = direction or self.default_direction
+        if direction not in self.directions:
+            raise ValueError(f"this model translates {' or '.join(self.directions)}, not {direction}")
+        net = self.generator_for(direction)
+        mode = paper_inference if self.hparams.inference == "paper" else eval_inference
+        with torch.no_grad(), mode(net):
+            return net(x.to(self.device))
+
+    def configure_optimizers(self):
+        hp = self.hparams
+        opt_g = torch.optim.Adam(self.generator_parameters(), lr=hp.lr, betas=tuple(hp.betas))
+        opt_d = torch.optim.Adam(self.discriminator_parameters(), lr=hp.lr, betas=tuple(hp.betas))
+        schedules = [build_schedule(o, "linear_decay", constant_epochs=hp.constant_epochs,
+                                    decay_epochs=hp.decay_epochs) for o in (opt_g, opt_d)]
+        return [opt_g, opt_d], schedules
+
+
+def check_betas(betas: Sequence[float]) -> tuple[float, float]:
+    if len(betas) != 2:
+        raise ValueError(f"betas must be two numbers, got {betas}")
+    return float(betas[0]), float(betas[1])

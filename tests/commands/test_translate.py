@@ -1,0 +1,58 @@
+"""`python -m lit_gan translate` end to end on a tiny pix2pix checkpoint."""
+
+from __future__ import annotations
+
+import lightning as L
+import numpy as np
+import pytest
+from PIL import Image
+
+from lit_gan.__main__ import main as lit_gan_main
+from lit_gan.data.paired import PairedImageDataModule
+from lit_gan.models.pix2pix import Pix2Pix
+from tests.models.translation_fixtures import write_inverted_pairs
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = write_inverted_pairs(tmp_path_factory.mktemp("translate"), counts=(("train", 8), ("val", 2), ("test", 3)))
+    L.seed_everything(0, verbose=False)
+    model = Pix2Pix(data_shape=(3, 32, 32), direction="AtoB", generator_options={"features": 8},
+                    discriminator_options={"features": 8, "n_layers": 1})
+    trainer = L.Trainer(accelerator="cpu", max_steps=4, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
+    trainer.fit(model, datamodule=PairedImageDataModule(root=str(root), direction="AtoB", load_size=36,
+                                                        crop_size=32, batch_size=2))
+    trainer.save_checkpoint(root / "p2p.ckpt")
+    return root
+
+
+def translate(*args) -> int:
+    with pytest.raises(SystemExit) as exc:
+        lit_gan_main(["translate", "--no-progress", *map(str, args)])
+    return exc.value.code
+
+
+def test_a_folder_of_paired_files_gives_one_png_per_input(setup, tmp_path):
+    out = tmp_path / "out"
+    assert translate("--ckpt", setup / "p2p.ckpt", "--input", setup / "facades" / "test", "--out", out,
+                     "--device", "cpu") == 0
+    assert sorted(p.name for p in out.iterdir()) == ["0.png", "1.png", "2.png"]
+    image = np.asarray(Image.open(out / "0.png"))
+    assert image.shape == (32, 32, 3) and image.dtype == np.uint8  # the input half, at the model's size
+    # again without --overwrite: refused, nothing replaced
+    before = (out / "0.png").read_bytes()
+    assert translate("--ckpt", setup / "p2p.ckpt", "--input", setup / "facades" / "test", "--out", out) == 2
+    assert (out / "0.png").read_bytes() == before
+
+
+def test_a_plain_image_and_bad_requests(setup, tmp_path, capsys):
+    plain = tmp_path / "photo.jpg"
+    Image.fromarray(np.full((50, 40, 3), 200, np.uint8)).save(plain)
+    assert translate("--ckpt", setup / "p2p.ckpt", "--input", plain, "--out", tmp_path / "o") == 0
+    assert np.asarray(Image.open(tmp_path / "o" / "photo.png")).shape == (32, 32, 3)
+    capsys.readouterr()
+    assert translate("--ckpt", setup / "p2p.ckpt", "--input", plain, "--out", tmp_path / "o2", "--direction", "BtoA") == 2
+    assert "translates AtoB" in capsys.readouterr().err
+    assert translate("--ckpt", setup / "p2p.ckpt", "--input", tmp_path / "missing", "--out", tmp_path / "o3") == 2
+    assert "no such file or folder" in capsys.readouterr().err
