@@ -33,6 +33,8 @@ class SampleGrid(PeriodicPicture):
 
     def render(self, trainer, pl_module, path: Path) -> bool:
         generator = torch.Generator().manual_seed(self.seed)
+        if hasattr(pl_module, "preview"):  # image-to-image: rows of input | output | target
+            return self.render_translations(trainer, pl_module, path)
         if len(pl_module.data_shape) == 1:
 
             from lit_gan.callbacks.scatter import plot_points_2d
@@ -44,4 +46,26 @@ class SampleGrid(PeriodicPicture):
         else:
             images = pl_module.sample(self.num_images, generator=generator)
             save_png(to_uint8_grid(images, nrow=math.ceil(math.sqrt(self.num_images))), path)
+        return True
+
+    def render_translations(self, trainer, pl_module, path: Path) -> bool:
+        """The first images of the val split (else test, else train), the same every time."""
+        from torch.utils.data import default_collate
+
+        from lit_gan.metrics.evaluation import split_dataset
+
+        dataset = None
+        for split in ("val", "test", "train"):
+            try:
+                dataset = split_dataset(trainer.datamodule, split)
+            except (ValueError, AttributeError):
+                continue
+            if len(dataset):
+                break
+        if not dataset:
+            return False
+        rows = min(8, self.num_images, len(dataset))
+        columns = pl_module.preview(default_collate([dataset[i] for i in range(rows)]))
+        grid = torch.stack([column[i].cpu() for i in range(rows) for column in columns])
+        save_png(to_uint8_grid(grid, nrow=len(columns)), path)
         return True

@@ -111,6 +111,11 @@ class CycleGAN(TranslationModel):
             logs["train/identity_l1"] = identity
         return loss, logs
 
+    def preview(self, batch: Any) -> list[Tensor]:
+        """Columns of the sample grid: A | G_AB(A) | B | G_BA(B)."""
+        real_a, real_b = (x.to(self.device) for x in domains(batch))
+        return [real_a, self.translate(real_a, "AtoB"), real_b, self.translate(real_b, "BtoA")]
+
     # ---- evaluation -------------------------------------------------------------------
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         """Cycle reconstruction error both ways (mean of the two L1s)."""

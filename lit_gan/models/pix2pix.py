@@ -110,6 +110,11 @@ class Pix2Pix(TranslationModel):
             loss = loss + self.hparams.lambda_l1 * l1
         return loss, logs
 
+    def preview(self, batch: Any) -> list[Tensor]:
+        """Columns of the sample grid: input | translation | target."""
+        target, source = batch[0].to(self.device), batch[1].to(self.device)
+        return [source, self.translate(source), target]
+
     # ---- paired quality on val / test ---------------------------------------------------
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         target, source = batch[0], batch[1]

@@ -82,3 +82,18 @@ def test_a_tiny_pix2pix_learns_an_inversion(tmp_path):
     identity = torch.stack([(item[1] - item[0]).abs().mean() for item in dm.test_set]).mean().item()
     assert result["test/l1"] < 0.3 * identity
     assert result["test/psnr"] > 10 and 0 < result["test/ssim"] <= 1
+
+
+def test_sample_grid_shows_input_output_target(tmp_path):
+    from lit_gan.callbacks.samples import SampleGrid
+
+    root = write_inverted_pairs(tmp_path, counts=(("train", 4), ("val", 3), ("test", 2)))
+    dm = PairedImageDataModule(root=str(root), direction="AtoB", load_size=36, crop_size=32)
+    trainer = L.Trainer(accelerator="cpu", max_steps=2, default_root_dir=tmp_path, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, callbacks=[SampleGrid(0)])
+    trainer.fit(tiny(), datamodule=dm)
+    (png,) = (tmp_path / "lightning_logs").rglob("samples/*.png")
+    from PIL import Image
+
+    width, height = Image.open(png).size
+    assert (width, height) == (2 + 3 * 34, 2 + 3 * 34)  # 3 columns (input, output, target) x 3 val images
