@@ -35,8 +35,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 (http.server's naming)
         body = self.files.get(self.path)
         if body is None:
+            self.log.append((self.path, None, 0))  # log before replying: the client may return at once
             self.send_error(404, "Not Found")
-            self.log.append((self.path, None, 0))
             return
         rng = self.headers.get("Range")
         start = int(rng.removeprefix("bytes=").rstrip("-")) if rng and self.ranges else 0
@@ -49,8 +49,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body) - start))
         self.end_headers()
         sent = body[start:][: self.cut]
+        self.log.append((self.path, rng, len(sent)))  # before the body: the client returns once it has it
         self.wfile.write(sent)
-        self.log.append((self.path, rng, len(sent)))
         if self.cut is not None:
             self.close_connection = True
 
