@@ -30,18 +30,8 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from lit_gan.data.paired import (
-    Archive,
-    EpochSampler,
-    Jitter,
-    check_sizes,
-    download_dataset,
-    item_rng,
-    list_images,
-    load_rgb,
-    manual_steps,
-    warn_on_counts,
-)
+from lit_gan.data.archives import Archive, download_dataset, manual_steps, warn_on_counts
+from lit_gan.data.image_folders import EpochSampler, Jitter, check_sizes, item_rng, list_images, load_rgb
 
 SERVER = "http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/"
 ARCHIVES: dict[str, Archive] = {
