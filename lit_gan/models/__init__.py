@@ -2,5 +2,8 @@
 
 from lit_gan.models.adversarial import AdversarialModel
 from lit_gan.models.gan import DCGAN, GAN
+from lit_gan.models.cyclegan import CycleGAN
+from lit_gan.models.pix2pix import Pix2Pix
+from lit_gan.models.wgan import WGAN, WGANGP
 
-__all__ = ["AdversarialModel", "GAN", "DCGAN"]
+__all__ = ["AdversarialModel", "GAN", "DCGAN", "WGAN", "WGANGP", "Pix2Pix", "CycleGAN"]

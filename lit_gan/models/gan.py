@@ -6,6 +6,7 @@ name (``generator``, ``discriminator``) so a checkpoint holds only plain hyperpa
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal, Sequence
 
 import torch
@@ -61,8 +62,11 @@ class GAN(AdversarialModel):
         Args:
             data_shape: one sample's shape, (C, H, W) or (2,); linked from the datamodule.
             noise: distribution of z; uniform is U(-sqrt 3, sqrt 3) (unit variance).
-            loss: ``non_saturating`` (default) or ``minimax`` (eq. 1), see lit_gan.losses.
-            label_smoothing: one-sided; D's target for real data becomes 1 - this.
+            loss: ``non_saturating`` (default), ``minimax`` (eq. 1), ``least_squares``,
+                ``hinge`` or ``wasserstein``; see lit_gan.losses.
+            label_smoothing: one-sided; D's target for real data becomes 1 - this. Only for
+                losses with a real target (non_saturating, minimax, least_squares); the
+                others raise.
             momentum, final_momentum, momentum_ramp_epochs: SGD momentum ramp; null final
                 keeps it constant.
             n_critic, n_gen: D updates per G update, G updates per iteration.
@@ -74,6 +78,17 @@ class GAN(AdversarialModel):
         self.data_shape = tuple(data_shape)
         self.latent_dim = latent_dim
         self.objective = get_objective(loss)
+        if label_smoothing > 0 and not self.objective.label_smoothing:
+            raise ValueError(
+                f"label_smoothing={label_smoothing} does not apply to the {loss!r} loss (it has no real target); "
+                "set label_smoothing: 0, or use non_saturating, minimax or least_squares"
+            )
+        if loss == "wasserstein" and type(self).discriminator_loss is GAN.discriminator_loss:
+            warnings.warn(
+                "loss 'wasserstein' in a GAN has no Lipschitz constraint on the critic, so its scores can grow "
+                "without bound; use lit_gan.models.WGAN (weight clipping) or lit_gan.models.WGANGP (gradient penalty)",
+                stacklevel=2,
+            )
         self.generator = build_generator(generator, latent_dim, self.data_shape, dict(generator_options or {}))
         self.discriminator = build_discriminator(discriminator, self.data_shape, dict(discriminator_options or {}))
 
@@ -112,7 +127,12 @@ class GAN(AdversarialModel):
             fake = self.generator(self.noise(real.shape[0]))
         real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
         loss = self.objective.discriminator(real_logits, fake_logits, 1.0 - self.hparams.label_smoothing)
-        return loss, {"train/d_real": torch.sigmoid(real_logits).mean(), "train/d_fake": torch.sigmoid(fake_logits).mean()}
+        return loss, {"train/d_real": self.mean_output(real_logits), "train/d_fake": self.mean_output(fake_logits)}
+
+    def mean_output(self, out: Tensor) -> Tensor:
+        """D's mean output as its loss reads it: the probability sigmoid(logit) for the
+        cross-entropy losses, the raw score for least_squares / hinge / wasserstein."""
+        return torch.sigmoid(out).mean() if self.objective.output == "logit" else out.mean()
 
     def generator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
         fake = self.generator(self.noise(real_images(batch).shape[0]))
@@ -126,7 +146,7 @@ class GAN(AdversarialModel):
         loss = self.objective.discriminator(real_logits, fake_logits)
         prefix = "test" if self.trainer.testing else "val"
         self.log(f"{prefix}/loss_d", loss, sync_dist=True)
-        self.log(f"{prefix}/d_real", torch.sigmoid(real_logits).mean(), sync_dist=True)
+        self.log(f"{prefix}/d_real", self.mean_output(real_logits), sync_dist=True)
 
     test_step = validation_step
 

@@ -133,15 +133,16 @@ def test_discriminator_gradients_closed_form():
 
 # ---- the registry and the argument checks --------------------------------------------------------
 def test_get_objective_names():
-    assert set(OBJECTIVES) == {"non_saturating", "minimax"}
+    assert set(OBJECTIVES) == {"non_saturating", "minimax", "least_squares", "hinge", "wasserstein"}
     ns, mm = get_objective("non_saturating"), get_objective("minimax")
     assert ns.generator is generator_loss_non_saturating and mm.generator is generator_loss_minimax
     assert ns.discriminator is discriminator_loss and mm.discriminator is discriminator_loss
 
 
-@pytest.mark.parametrize("name", ["wasserstein", "NonSaturating", ""])
+@pytest.mark.parametrize("name", ["wgan", "NonSaturating", ""])
 def test_unknown_objective_names_the_choices(name):
-    with pytest.raises(ValueError, match=rf"Unknown loss '{name}'; choose one of \['minimax', 'non_saturating'\]"):
+    choices = r"\['hinge', 'least_squares', 'minimax', 'non_saturating', 'wasserstein'\]"
+    with pytest.raises(ValueError, match=rf"Unknown loss '{name}'; choose one of {choices}"):
         get_objective(name)
 
 

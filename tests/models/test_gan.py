@@ -327,8 +327,8 @@ def test_label_smoothing_sets_the_real_target():
 
 def test_loss_option_selects_the_objective():
     assert _dcgan(loss="minimax").objective.generator is generator_loss_minimax
-    with pytest.raises(ValueError, match="Unknown loss 'hinge'"):
-        _dcgan(loss="hinge")
+    with pytest.raises(ValueError, match="Unknown loss 'hinge_v2'"):
+        _dcgan(loss="hinge_v2")
 
 
 def test_discriminator_loss_gives_no_gradient_to_the_generator():
