@@ -34,6 +34,7 @@ from lit_gan.metrics.feature_module import FeatureModuleError
 from lit_gan.metrics.inception import InceptionWeightsMissing
 from lit_gan.metrics.parzen_eval import parzen_metric
 from lit_gan.metrics.reference_cache import ReferenceCache
+from lit_gan.metrics.translation_sets import translated_batches, translation_sets
 
 
 def build_parser() -> ArgumentParser:
@@ -44,6 +45,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--metrics", type=str, default="fid,kid", help=f"comma-separated: {', '.join(FEATURE_METRICS)}, parzen")
     p.add_argument("--feature-extractor", type=str, default="inception", help="inception, or a .pt / .pt2 feature module")
     p.add_argument("--inception-weights", type=str | None, default=None, help="Inception weights file, if not in $TORCH_HOME/hub/checkpoints/")
+    p.add_argument("--direction", type=str | None, default=None, help="image-to-image checkpoints: AtoB or BtoA (default: the model's)")
     p.add_argument("--split", type=str, default="test", help="real images: test, val or train")
     p.add_argument("--num-real", type=int | None, default=None, help="first N real images of the split (default: all)")
     p.add_argument("--seed", type=int, default=0, help="noise seed for --ckpt, and KID / IS subsets")
@@ -124,13 +126,20 @@ def run(fabric, args, datamodule: LightningDataModule) -> dict[str, Any]:
     device = fabric.device
     samples = load_samples(args.samples) if args.samples else None
     model = load_model(args.ckpt, str(device)) if args.ckpt else None
-    if model is not None and not (hasattr(model, "noise") and hasattr(model, "generate")):
-        raise CommandError(f"{type(model).__name__} checkpoints cannot sample from noise")
-    num = len(samples) if samples is not None else args.num
+    translating = model is not None and hasattr(model, "translate")
+    if model is not None and not translating and not (hasattr(model, "noise") and hasattr(model, "generate")):
+        raise CommandError(f"{type(model).__name__} checkpoints can neither sample nor translate")
+    if translating:  # image-to-image: translations of the split's inputs vs its real targets
+        direction = args.direction or model.default_direction
+        source, field, real = translation_sets(datamodule, args.split, direction)
+        num = len(source)
+    else:
+        num = len(samples) if samples is not None else args.num
     protocol = Protocol(metrics, num, args.num_real, args.split, args.seed, args.batch_size, args.kid_subsets,
                         args.kid_subset_size)
     progress = not args.no_progress and fabric.global_rank == 0
-    real = real_images(datamodule, args.split, args.num_real)
+    if not translating:
+        real = real_images(datamodule, args.split, args.num_real)
     if samples is not None and tuple(samples.shape[1:]) != tuple(real.shape[1:]):
         raise CommandError(f"samples are {tuple(samples.shape[1:])} (C, H, W) but the {args.split} images are "
                            f"{tuple(real.shape[1:])}: check --data.init_args.image_size")
@@ -144,11 +153,15 @@ def run(fabric, args, datamodule: LightningDataModule) -> dict[str, Any]:
     def fake_batches(rows: range):
         if samples is not None:
             return samples[rows.start : rows.stop].split(args.batch_size)
+        if translating:
+            return translated_batches(model, source, field, direction, args.batch_size)(rows)
         return evaluator.generated_shard(model, rows)
 
     values = evaluator.evaluate(fake_batches, real, label) if extractor is not None else {}
     card = evaluator.card(real, label) if extractor is not None else {"split": args.split, "n_real": len(real), "n_fake": num}
     card["source"] = {"ckpt": args.ckpt} if args.ckpt else {"samples": args.samples}
+    if translating:
+        card["source"]["translation"] = direction
     if "parzen" in metrics:
         result, parzen_card = parzen_metric(fake_batches, num, datamodule, args.split, progress)
         values.update(result)

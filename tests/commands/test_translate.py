@@ -56,3 +56,28 @@ def test_a_plain_image_and_bad_requests(setup, tmp_path, capsys):
     assert "translates AtoB" in capsys.readouterr().err
     assert translate("--ckpt", setup / "p2p.ckpt", "--input", tmp_path / "missing", "--out", tmp_path / "o3") == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_evaluate_compares_translations_with_the_target_split(setup, tmp_path, capsys):
+    """pix2pix checkpoints: FID / KID of G(input) vs the test targets; KID's subset shrinks to 3."""
+    import json
+
+    import torch
+    from torch import nn
+
+    from lit_gan.metrics.feature_module import save_feature_module
+
+    torch.manual_seed(0)
+    extractor = save_feature_module(nn.Sequential(nn.AvgPool2d(8), nn.Flatten()), tmp_path / "rgb.pt2",
+                                    torch.randn(2, 3, 32, 32))
+    with pytest.raises(SystemExit) as exc:
+        lit_gan_main(["evaluate", "--ckpt", str(setup / "p2p.ckpt"), "--metrics", "fid,kid", "--no-progress",
+                      "--feature-extractor", str(extractor), "--cache-dir", str(tmp_path / "cache"),
+                      f"--data.init_args.root={setup}"])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["protocol"]["n_real"] == result["protocol"]["n_fake"] == 3  # the 3 test files
+    assert result["protocol"]["kid"]["subset_size"] == 3
+    assert result["protocol"]["source"]["translation"] == "AtoB"
+    assert set(result["metrics"]) == {"fid_3", "kid_3", "kid_3_std"}

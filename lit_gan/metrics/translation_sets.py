@@ -1,0 +1,44 @@
+"""What an image-to-image checkpoint is evaluated on: its translations of a split's inputs
+against that split's real images of the target domain (pix2pix facades: 106 test
+images; CycleGAN: testA -> compared with testB, or the reverse)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from lit_gan.metrics.conversion import to_uint8
+from lit_gan.metrics.evaluation import split_dataset
+
+
+def translation_sets(datamodule, split: str, direction: str) -> tuple[Dataset, int, Tensor]:
+    """(dataset of inputs, which item field is the input, real target images as uint8)."""
+    if hasattr(datamodule, "domain_set"):  # unpaired: one folder per domain
+        source_domain, target_domain = ("A", "B") if direction == "AtoB" else ("B", "A")
+        source, target = datamodule.domain_set(split, source_domain), datamodule.domain_set(split, target_domain)
+        field = 0
+    else:  # paired: items (target, input, name), the direction already applied by the datamodule
+        data_direction = getattr(datamodule, "direction", direction)
+        if data_direction != direction:
+            raise ValueError(f"the data is set up for {data_direction}; pass --direction {data_direction} "
+                             f"or --data.init_args.direction={direction}")
+        source = target = split_dataset(datamodule, split)
+        field = 1
+    loader = DataLoader(target, batch_size=64, shuffle=False)
+    real = torch.cat([to_uint8(batch[0]) for batch in loader])
+    return source, field, real
+
+
+def translated_batches(model, source: Dataset, field: int, direction: str, batch_size: int
+                       ) -> Callable[[range], Iterable[Tensor]]:
+    """``fake_batches(rows)`` for Evaluator.evaluate: uint8 translations of inputs ``rows``."""
+
+    def batches(rows: range):
+        loader = DataLoader(Subset(source, list(rows)), batch_size=batch_size, shuffle=False)
+        for batch in loader:
+            yield to_uint8(model.translate(batch[field], direction)).cpu()
+
+    return batches
