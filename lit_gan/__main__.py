@@ -14,6 +14,7 @@ OWN_COMMANDS = {
     "train-classifier": "lit_gan.commands.train_classifier",
     "compare-losses": "lit_gan.commands.compare_losses",
     "translate": "lit_gan.commands.translate",
+    "reproduce": "lit_gan.commands.reproduce",
 }
 
 

@@ -5,7 +5,9 @@ What this adds to LightningCLI:
   states the image size twice.
 - Every run gets its own directory ``runs/<name>/version_<k>/`` (config.yaml,
   metrics.csv, checkpoints/, samples/); running the same config again makes a new
-  version, so nothing is overwritten.
+  version, so nothing is overwritten. With wandb (experiments/_base/wandb.yaml) it is
+  ``runs/lit_gan/<wandb run id>/``, and the resolved config also becomes the wandb run's
+  config.
 - ``--max_iterations N`` trains for N generator iterations (Lightning's
   ``max_steps`` counts optimizer steps, several per iteration).
 - ``--ckpt_path last`` resumes from the newest ``last.ckpt`` of any earlier run of the
@@ -17,12 +19,15 @@ What this adds to LightningCLI:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import lightning as L
+import yaml
 from lightning.pytorch.callbacks import ModelCheckpoint
-from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger, WandbLogger
 
 from lit_gan.callbacks.samples import SampleGrid
 from lit_gan.models.adversarial import AdversarialModel
@@ -35,13 +40,51 @@ TRAINER_DEFAULTS: dict[str, Any] = {
 
 
 def find_last_checkpoint(run_root: Path) -> Path | None:
-    """The newest ``last.ckpt`` under ``run_root/version_*/checkpoints/`` (by mtime)."""
-    candidates = list(run_root.glob("version_*/checkpoints/last*.ckpt"))
+    """The newest ``last.ckpt`` under ``run_root/<version>/checkpoints/`` (by mtime); the
+    version folder is ``version_<k>`` for CSV / TensorBoard, the run id for wandb."""
+    candidates = list(run_root.glob("*/checkpoints/last*.ckpt"))
     return max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None
+
+
+class GANTrainer(L.Trainer):
+    """A Trainer whose ``log_dir`` is a folder of its own for every run, whatever the logger.
+
+    Lightning's ``log_dir`` is the logger's ``save_dir`` itself for loggers other than CSV
+    and TensorBoard (wandb, MLflow): config.yaml and samples/ of all runs would share one
+    folder, and the second run (e.g. of a sweep) would refuse to start. Here it is the
+    folder that ModelCheckpoint already uses for them, ``<save_dir>/<name>/<version>``
+    (wandb: ``runs/lit_gan/<run id>/``), so a run's checkpoints, config and samples sit
+    together.
+    """
+
+    @property
+    def log_dir(self) -> str | None:
+        logger = self.loggers[0] if self.loggers else None
+        if logger is None or isinstance(logger, (CSVLogger, TensorBoardLogger)) or logger.save_dir is None:
+            return super().log_dir
+        if logger.version is None:
+            _ = logger.experiment  # wandb only has its run id once the run has started (rank 0)
+        version = logger.version if isinstance(logger.version, str) else f"version_{logger.version}"
+        return self.strategy.broadcast(os.path.join(logger.save_dir, str(logger.name), version))
+
+
+class SaveConfig(SaveConfigCallback):
+    """config.yaml in the run directory, and for wandb the same resolved config as the
+    run's config (Lightning alone would send only the model's init args), so runs can be
+    filtered and compared by any setting."""
+
+    def save_config(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        loggers = [logger for logger in trainer.loggers if isinstance(logger, WandbLogger)]
+        if loggers:
+            config = yaml.safe_load(self.parser.dump(self.config, skip_none=False))
+            for logger in loggers:
+                logger.log_hyperparams(config)
 
 
 class GANCLI(LightningCLI):
     def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trainer_class", GANTrainer)
+        kwargs.setdefault("save_config_callback", SaveConfig)
         kwargs.setdefault("trainer_defaults", TRAINER_DEFAULTS)
         kwargs.setdefault("save_config_kwargs", {"overwrite": False})
         kwargs.setdefault("auto_configure_optimizers", False)
@@ -77,11 +120,16 @@ class GANCLI(LightningCLI):
                 raise FileNotFoundError(f"--ckpt_path {ckpt_path}: no such checkpoint file")
             return ckpt_path
         logger = self.trainer.logger
-        run_root = Path(logger.root_dir) if logger is not None else Path(self.trainer.default_root_dir)
+        if logger is None:
+            run_root = Path(self.trainer.default_root_dir)
+        elif getattr(logger, "root_dir", None) is not None:  # CSV / TensorBoard: <save_dir>/<name>
+            run_root = Path(logger.root_dir)
+        else:  # wandb has no root_dir; its runs live in <save_dir>/<name>/<run id>/ (GANTrainer.log_dir)
+            run_root = Path(logger.save_dir or self.trainer.default_root_dir) / str(logger.name)
         found = find_last_checkpoint(run_root)
         if found is None:
             L.pytorch.utilities.rank_zero_warn(
-                f"--ckpt_path last: no last.ckpt under {run_root}/version_*/checkpoints/; starting from scratch"
+                f"--ckpt_path last: no last.ckpt under {run_root}/*/checkpoints/; starting from scratch"
             )
             return None
         L.pytorch.utilities.rank_zero_info(f"Resuming from {found}")

@@ -1,4 +1,5 @@
-"""Every shipped experiment config parses, alone and with each metrics snippet of _base/."""
+"""Every shipped experiment config parses, alone and with each metrics snippet of _base/
+(reproduce's table files, which list rows instead of a model, are tested in tests/reproduce)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,20 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from lit_gan.cli import main as cli_main
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
-FIT_CONFIGS = sorted(p for p in EXPERIMENTS.rglob("*.yaml") if p.parent.name not in ("_base", "classifiers"))
+
+
+def is_table(path: Path) -> bool:
+    return "rows" in (yaml.safe_load(path.read_text()) or {})
+
+
+FIT_CONFIGS = sorted(p for p in EXPERIMENTS.rglob("*.yaml")
+                     if p.parent.name not in ("_base", "classifiers") and not is_table(p))
+TABLES = sorted(p for p in EXPERIMENTS.rglob("*.yaml") if is_table(p))
 METRIC_SNIPPETS = sorted((EXPERIMENTS / "_base").glob("metrics_*.yaml"))
 
 
@@ -35,3 +45,9 @@ def test_metrics_snippet_appends_its_callback(snippet, capsys, monkeypatch):
     out = print_config(capsys, monkeypatch, base, snippet)
     assert "lit_gan.callbacks.interpolation.LatentInterpolation" in out  # kept: the snippet appends
     assert "lit_gan.metrics.callback.GenerativeMetrics" in out
+
+
+def test_every_table_file_is_tested_as_a_table():
+    from tests.reproduce.test_table import SHIPPED
+
+    assert sorted(str(p.relative_to(EXPERIMENTS)) for p in TABLES) == sorted(SHIPPED)

@@ -47,6 +47,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--inception-weights", type=str | None, default=None, help="Inception weights file, if not in $TORCH_HOME/hub/checkpoints/")
     p.add_argument("--direction", type=str | None, default=None, help="image-to-image checkpoints: AtoB or BtoA (default: the model's)")
     p.add_argument("--split", type=str, default="test", help="real images: test, val or train")
+    p.add_argument("--domain", type=str | None, default=None, help="unpaired data (--samples / generators): real images of domain A or B")
     p.add_argument("--num-real", type=int | None, default=None, help="first N real images of the split (default: all)")
     p.add_argument("--seed", type=int, default=0, help="noise seed for --ckpt, and KID / IS subsets")
     p.add_argument("--batch-size", type=int, default=250)
@@ -72,8 +73,11 @@ def checkpoint_datamodule(ckpt: str) -> dict[str, Any] | None:
     saved = (state.get("lit_gan") or {}).get("datamodule")
     if saved is None and "_class_path" in state.get("datamodule_hyper_parameters", {}):
         # LightningCLI's own record (checkpoints of lit_gan 0.1 before "datamodule" was saved)
-        init = {k: v for k, v in state["datamodule_hyper_parameters"].items() if not k.startswith("_")}
-        saved = {"class_path": state["datamodule_hyper_parameters"]["_class_path"], "init_args": init}
+        saved = {"class_path": state["datamodule_hyper_parameters"]["_class_path"],
+                 "init_args": state["datamodule_hyper_parameters"]}
+    if saved is not None:  # LightningCLI records its own keys (_class_path, _instantiator) in init_args
+        saved = {**saved, "init_args": {k: v for k, v in (saved.get("init_args") or {}).items()
+                                        if not k.startswith("_")}}
     return saved
 
 
@@ -139,7 +143,7 @@ def run(fabric, args, datamodule: LightningDataModule) -> dict[str, Any]:
                         args.kid_subset_size)
     progress = not args.no_progress and fabric.global_rank == 0
     if not translating:
-        real = real_images(datamodule, args.split, args.num_real)
+        real = real_images(datamodule, args.split, args.num_real, domain=args.domain)
     if samples is not None and tuple(samples.shape[1:]) != tuple(real.shape[1:]):
         raise CommandError(f"samples are {tuple(samples.shape[1:])} (C, H, W) but the {args.split} images are "
                            f"{tuple(real.shape[1:])}: check --data.init_args.image_size")
@@ -169,6 +173,19 @@ def run(fabric, args, datamodule: LightningDataModule) -> dict[str, Any]:
     return {"metrics": values, "protocol": card}
 
 
+def run_and_close(fabric, args, datamodule: LightningDataModule) -> dict[str, Any]:
+    """`run`, then tear the process group down on every rank once all ranks are done: a spawned
+    worker that exits with gloo's threads still alive aborts ("terminate called without an
+    active exception") and takes the whole command down with it."""
+    result = run(fabric, args, datamodule)
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+    return result
+
+
 def evaluate(argv: list[str]) -> dict[str, Any]:
     from lightning.fabric import Fabric
 
@@ -179,7 +196,7 @@ def evaluate(argv: list[str]) -> dict[str, Any]:
     if args.devices > 1:
         preflight(args, datamodule)
     fabric = Fabric(accelerator=args.accelerator, devices=args.devices, strategy=strategy)
-    result = fabric.launch(run, args, datamodule)
+    result = fabric.launch(run_and_close, args, datamodule)
     if args.out:
         with atomic_path(args.out) as tmp:
             tmp.write_text(json.dumps(result, indent=2))
@@ -196,7 +213,7 @@ def preflight(args, datamodule: LightningDataModule) -> None:
     if set(metrics) & set(FEATURE_METRICS):
         load_extractor(args.feature_extractor, "cpu", args.inception_weights)
     datamodule.prepare_data()
-    real_images(datamodule, args.split, args.num_real)
+    real_images(datamodule, args.split, args.num_real, domain=args.domain)
 
 
 def main(argv: list[str]) -> int:

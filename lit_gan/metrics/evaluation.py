@@ -73,9 +73,16 @@ def split_dataset(datamodule, split: str):
     return dataset
 
 
-def real_images(datamodule, split: str, limit: int | None = None, batch_size: int = 500) -> Tensor:
-    """The first ``limit`` images of a split (all when None) as uint8 (N, C, H, W)."""
-    dataset = split_dataset(datamodule, split)
+def real_images(datamodule, split: str, limit: int | None = None, batch_size: int = 500,
+                domain: str | None = None) -> Tensor:
+    """The first ``limit`` images of a split (all when None) as uint8 (N, C, H, W); ``domain``
+    (A or B) picks one side of an unpaired datamodule (monet2photo's testB: the photos)."""
+    if domain is not None:
+        if not hasattr(datamodule, "domain_set"):
+            raise ValueError(f"{type(datamodule).__name__} has no domains; leave the domain unset")
+        dataset = datamodule.domain_set(split, domain)
+    else:
+        dataset = split_dataset(datamodule, split)
     n = len(dataset) if limit is None else limit
     if n > len(dataset):
         raise ValueError(f"num_real={n} but the {split} split has only {len(dataset)} images")

@@ -109,13 +109,38 @@ def update(metrics: dict[str, Metric], features: Features, real: bool) -> None:
             metric.update(features.logits.to(metric.device), real=real)
 
 
+def fid_from_symmetric_roots(metric: FrechetInceptionDistance) -> Tensor:
+    """FID from the metric's (all-rank) states when torchmetrics' eigvals(S_r S_f) fails to
+    converge: with fewer images than feature dimensions (facades' 106 test images vs 2,048
+    Inception features) both covariances are singular and their product has many repeated
+    zero eigenvalues. tr sqrt(S_r S_f) = tr sqrt(R S_f R) with R = S_r^1/2, and R S_f R is
+    symmetric PSD, so eigh (which always converges) gives it."""
+    with metric.sync_context():  # the same states compute() used
+        stats = []
+        for side in ("real", "fake"):
+            n = getattr(metric, f"{side}_features_num_samples").double()
+            mean = getattr(metric, f"{side}_features_sum").double() / n
+            cov = (getattr(metric, f"{side}_features_cov_sum").double() - n * torch.outer(mean, mean)) / (n - 1)
+            stats.append((mean, cov))
+    (mu_r, cov_r), (mu_f, cov_f) = stats
+    values, vectors = torch.linalg.eigh(cov_r)
+    root_r = vectors @ torch.diag(values.clamp(min=0).sqrt()) @ vectors.T
+    cross = torch.linalg.eigvalsh(root_r @ cov_f @ root_r).clamp(min=0).sqrt().sum()
+    return (mu_r - mu_f).square().sum() + cov_r.trace() + cov_f.trace() - 2 * cross
+
+
 def compute(metrics: dict[str, Metric], n_fake: int, seed: int) -> dict[str, float]:
     """Every rank must call this (the metrics sync inside). KID / IS subsets use ``seed``."""
     tag, out = count_tag(n_fake), {}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for name, metric in metrics.items():
-            value = metric.compute()
+            try:
+                value = metric.compute()
+            except torch.linalg.LinAlgError:
+                if name != "fid":
+                    raise
+                value = fid_from_symmetric_roots(metric)
             if name == "fid":
                 out[f"fid_{tag}"] = float(value)
             elif name == "kid":

@@ -49,6 +49,29 @@ def test_fid_matches_scipy_reference(features):
     assert ours == pytest.approx(reference_fid(a, b), rel=1e-6)
 
 
+def test_fid_fallback_equals_the_reference_where_torchmetrics_succeeds(features):
+    a, b = features
+    metrics = scores.build(["fid"], 16, None, 300, 300)
+    scores.update(metrics, Features(torch.from_numpy(a), None), real=True)
+    scores.update(metrics, Features(torch.from_numpy(b), None), real=False)
+    assert float(scores.fid_from_symmetric_roots(metrics["fid"])) == pytest.approx(reference_fid(a, b), rel=1e-6)
+
+
+def test_fid_of_few_images_in_many_dimensions_is_computed(monkeypatch):
+    """4 flat-colour images' pooled features: singular covariances whose product makes
+    torch.linalg.eigvals fail to converge; the symmetric fallback gives the value."""
+    rng = np.random.default_rng(1)
+    a = np.repeat(rng.uniform(-1, 1, (4, 3)), 16, axis=1)  # (4, 48), rank <= 3
+    b = np.repeat(rng.uniform(-1, 1, (4, 3)), 16, axis=1)
+
+    def diverges(*args, **kwargs):
+        raise torch.linalg.LinAlgError("linalg.eigvals: The algorithm failed to converge")
+
+    monkeypatch.setattr(torch.linalg, "eigvals", diverges)  # as it did on such features
+    value = run(["fid"], Features(torch.from_numpy(a), None), Features(torch.from_numpy(b), None))["fid_4"]
+    assert value == pytest.approx(reference_fid(a, b), rel=1e-5, abs=1e-8)
+
+
 def test_fid_of_a_set_against_itself_is_zero(features):
     a, _ = features
     f = Features(torch.from_numpy(a), None)

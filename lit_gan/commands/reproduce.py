@@ -1,0 +1,301 @@
+"""``python -m lit_gan reproduce``: run a paper table and write ours beside the paper's.
+
+    python -m lit_gan reproduce experiments/goodfellow2014/table1.yaml
+    python -m lit_gan reproduce experiments/lucic2018/fid_table.yaml --dry-run
+    python -m lit_gan reproduce experiments/*/table*.yaml experiments/*/*_table.yaml --quick
+    python -m lit_gan reproduce --update-readme
+
+Each row of a table (lit_gan/reproduce/table.py) is an ordinary ``fit`` per seed under
+``--runs`` (default runs/reproduce/<table>/), then ``evaluate``. Finished runs and
+evaluations are reused, an interrupted run resumes from its last checkpoint, so running
+the command again picks up where it stopped. Writes ``<results>/<table>.md``: the paper's
+value beside ours (mean ± std over seeds), the protocol card, configs and run ids, and
+for each row that could not be produced, why. Exit 1 when a row failed, 2 on a user error.
+
+``--quick`` runs every row with the table's CPU-sized settings (few iterations, few
+samples) into runs/reproduce/quick/ and writes its markdown there: it exercises the whole
+pipeline, its numbers mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lit_gan.atomic import atomic_path
+from lit_gan.cli import find_last_checkpoint
+from lit_gan.reproduce.evaluations import EVALUATE_OPTIONS, evaluate_checkpoint, evaluate_floor
+from lit_gan.reproduce.readme import update_readme
+from lit_gan.reproduce.report import RowResult, markdown, results_table
+from lit_gan.reproduce.runs import Run, RunFailed, run_logged, train, training_seconds
+from lit_gan.reproduce.table import EVALUATE_METRICS, Table, TableError, load_table
+
+QUICK_ROOT = Path("runs/reproduce/quick")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lit_gan reproduce", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("tables", nargs="*", type=Path, help="table files, e.g. experiments/goodfellow2014/table1.yaml")
+    p.add_argument("--quick", action="store_true", help="CPU-sized version of every row (pipeline check, not numbers)")
+    p.add_argument("--dry-run", action="store_true", help="list what would be trained and evaluated, run nothing")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per row (default: the table's)")
+    p.add_argument("--devices", type=int, default=1, help="devices for fit and evaluate (GPUs, or CPU processes)")
+    p.add_argument("--runs", type=Path, default=None, help="run directory (default runs/reproduce/<table>)")
+    p.add_argument("--results", type=Path, default=None, help="where <table>.md goes (default results/)")
+    p.add_argument("--data-root", type=str, default=None, help="sets --data.init_args.root for every row")
+    p.add_argument("--feature-extractor", type=str, default=None,
+                   help="replace the tables' extractor (the markdown then says the protocol differs)")
+    p.add_argument("--update-readme", action="store_true", help="regenerate README.md's results section from results/*.md")
+    return p
+
+
+class Reproduction:
+    """One table's run: the options that apply to every row, and the row loop."""
+
+    def __init__(self, table: Table, args: argparse.Namespace) -> None:
+        self.table, self.args = table, args
+        self.quick = args.quick
+        base = QUICK_ROOT if self.quick else Path("runs/reproduce")
+        self.runs_root = args.runs / table.name if args.runs else base / table.name
+        self.results_dir = args.results or (QUICK_ROOT / "results" if self.quick else Path("results"))
+        self.seeds = args.seeds or (table.quick_seeds if self.quick else table.seeds)
+        self.data_args = [f"--data.init_args.root={args.data_root}"] if args.data_root else []
+        self.fit_extra = list(self.data_args)
+        if args.devices > 1:
+            self.fit_extra += ["--trainer.devices", str(args.devices),
+                               "--trainer.strategy", "ddp_find_unused_parameters_true"]
+        self.warnings: list[str] = []
+        self.reused = 0
+        self._inception: dict = {}  # weights path -> why they can't be found (None: found)
+        if args.feature_extractor:
+            self.warnings.append(f"features from `{args.feature_extractor}` instead of the table's extractor: "
+                                 "not the paper's protocol.")
+        if not self.quick and args.seeds and args.seeds < table.seeds:
+            self.warnings.append(f"{args.seeds} seed(s) per row; the table asks for {table.seeds}.")
+
+    # ---- what each row needs ------------------------------------------------------------
+    def requirement_path(self, path: str) -> str:
+        return str(self.runs_root / "requires" / Path(path).name) if self.quick else path
+
+    def evaluate_options(self, options: dict) -> dict:
+        options = dict(options)
+        unknown = set(options) - EVALUATE_OPTIONS
+        if unknown:
+            raise TableError(f"{self.table.path}: unknown evaluate options {sorted(unknown)}; known: {sorted(EVALUATE_OPTIONS)}")
+        metrics = options.get("metrics", "")
+        metrics = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
+        if set(metrics) & set(EVALUATE_METRICS) - {"parzen"}:
+            if self.args.feature_extractor:
+                options["feature_extractor"] = self.args.feature_extractor
+            else:
+                for req in self.table.requires:
+                    if options.get("feature_extractor") == req.path:
+                        options["feature_extractor"] = self.requirement_path(req.path)
+        return options
+
+    def missing_requirements(self) -> list:
+        if self.args.feature_extractor:
+            return []
+        return [r for r in self.table.requires if not Path(self.requirement_path(r.path)).is_file()]
+
+    def build_requirements(self) -> None:
+        for req in self.missing_requirements():
+            out = self.requirement_path(req.path)
+            cmd = [sys.executable, "-m", "lit_gan", *req.command, *self.data_args]
+            if self.quick:
+                cmd += [*req.quick, "--out", out, "--overwrite",
+                        "--trainer.logger.init_args.save_dir", str(self.runs_root / "requires")]
+            say(f"{self.table.name}: building {out} ...")
+            run_logged(cmd, self.runs_root / "requires" / "build.log", f"building {out}")
+
+    def missing_inception(self, options: dict) -> str | None:
+        """Why Inception features can't be computed here, when a row needs them."""
+        metrics = options.get("metrics", "")
+        metrics = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
+        if not set(metrics) & (set(EVALUATE_METRICS) - {"parzen"}):
+            return None
+        if options.get("feature_extractor", "inception") != "inception":
+            return None
+        from lit_gan.metrics.inception import InceptionWeightsMissing, find_inception_weights
+
+        key = options.get("inception_weights")
+        if key not in self._inception:
+            try:
+                find_inception_weights(key)
+                self._inception[key] = None
+            except InceptionWeightsMissing as err:
+                self._inception[key] = str(err).strip().splitlines()[0]
+        return self._inception[key]
+
+    # ---- the plan and the loop ----------------------------------------------------------
+    def runs(self, row) -> list[Run]:
+        config, fit_args, _ = row.settings(self.quick)
+        return [Run(config, tuple(fit_args), seed, self.runs_root) for seed in range(self.seeds)]
+
+    def plan(self) -> list[str]:
+        lines = [f"{self.table.name} -> {self.results_dir / (self.table.name + '.md')} (runs in {self.runs_root})"]
+        for req in self.missing_requirements():
+            lines.append(f"  build {self.requirement_path(req.path)}: python -m lit_gan {' '.join(req.command)}")
+        for row in self.table.rows:
+            config, fit_args, options = row.settings(self.quick)
+            if row.kind in ("context", "unavailable"):
+                lines.append(f"  {row.name}: {row.kind}" + (f" ({row.unavailable})" if row.unavailable else ""))
+                continue
+            metrics = options.get("metrics")
+            missing = self.missing_inception(self.evaluate_options(options))
+            if missing:
+                lines.append(f"  {row.name}: will be skipped: {missing}")
+                continue
+            if row.kind == "floor":
+                lines.append(f"  {row.name}: floor, real {row.floor} images of {config} as the generated set; {metrics}")
+                continue
+            for run in self.runs(row):
+                state = ("finished" if run.finished_checkpoint() else
+                         "resume" if run.dir.is_dir() and find_last_checkpoint(run.dir) else "train")
+                lines.append(f"  {row.name} seed {run.seed}: {state} {run.id} = fit --config {config} "
+                             f"{' '.join(fit_args + self.fit_extra)}; evaluate {metrics}")
+        return lines
+
+    def run_row(self, row) -> RowResult:
+        config, _, options = row.settings(self.quick)
+        result = RowResult(row, config=config)
+        if row.kind in ("context", "unavailable"):
+            return result
+        options = self.evaluate_options(options)
+        missing = self.missing_inception(options)
+        if missing:  # say so now rather than after hours of training
+            result.problem = missing
+            say(f"{self.table.name} / {row.name}: skipped: {missing}")
+            return result
+        try:
+            if row.kind == "floor":
+                say(f"{self.table.name} / {row.name}: floor ({row.floor} split) ...")
+                data_args = data_overrides(row.settings(self.quick)[1]) + self.data_args
+                found = evaluate_floor(config, row.floor, options, data_args, self.args.devices,
+                                       self.runs_root / "floors")
+                self._add(result, found, f"floor of {config}")
+                return result
+            for run in self.runs(row):
+                finished = run.finished_checkpoint() is not None
+                self.reused += finished
+                say(f"{self.table.name} / {row.name} / seed {run.seed}: {'reusing' if finished else 'training'} {run.id} ...")
+                ckpt = train(run, self.fit_extra)
+                say(f"{self.table.name} / {row.name} / seed {run.seed}: evaluating ...")
+                self._add(result, evaluate_checkpoint(ckpt, options, self.args.devices, run.dir / "eval"), run.id,
+                          training_seconds(run))
+        except (RunFailed, OSError, ValueError, KeyError) as err:
+            result.problem = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            say(f"{self.table.name} / {row.name}: FAILED: {err}")
+        return result
+
+    @staticmethod
+    def _add(result: RowResult, found: dict, run: str, train_seconds: float | None = None) -> None:
+        protocol = {k: v for k, v in found.get("protocol", {}).items() if k != "source"}
+        result.values.append(found["metrics"])
+        result.protocols.append(protocol)
+        result.runs.append(run)
+        result.train_seconds.append(train_seconds)
+
+    def run(self) -> tuple[Path, list[RowResult]]:
+        start = time.monotonic()
+        results: list[RowResult] = []
+        try:
+            self.build_requirements()
+        except RunFailed as err:
+            self.warnings.append(f"a required file could not be built: {str(err).splitlines()[0]}")
+        for row in self.table.rows:
+            results.append(self.run_row(row))
+        header = {"command": command_line(self.table, self.args), "version": version(),
+                  "when": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "quick": self.quick,
+                  "wall": f"{(time.monotonic() - start) / 60:.1f} min wall time this invocation, "
+                          f"{self.reused} finished run(s) reused",
+                  "warnings": self.warnings}
+        path = self.results_dir / f"{self.table.name}.md"
+        with atomic_path(path) as tmp:
+            tmp.write_text(markdown(self.table, results, header))
+        with atomic_path(self.runs_root / "results.json") as tmp:
+            tmp.write_text(json.dumps([{"row": r.row.name, "values": r.values, "runs": r.runs, "problem": r.problem}
+                                       for r in results], indent=2))
+        return path, results
+
+
+def data_overrides(fit_args: list[str]) -> list[str]:
+    """The ``--data.*`` arguments among a row's fit arguments (a floor reads the same data)."""
+    found, i = [], 0
+    while i < len(fit_args):
+        arg = fit_args[i]
+        if arg.startswith("--data."):
+            if "=" in arg:
+                found.append(arg)
+            elif i + 1 < len(fit_args):
+                found.append(f"{arg}={fit_args[i + 1]}")
+                i += 1
+        i += 1
+    return found
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        return package_version("lit_gan")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def command_line(table: Table, args: argparse.Namespace) -> str:
+    parts = ["python -m lit_gan reproduce", table.path.as_posix()]
+    if args.quick:
+        parts.append("--quick")
+    for flag in ("seeds", "devices", "data_root", "feature_extractor"):
+        value = getattr(args, flag)
+        if value is not None and not (flag == "devices" and value == 1):
+            parts.append(f"--{flag.replace('_', '-')} {value}")
+    return " ".join(parts)
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if not args.tables and not args.update_readme:
+        build_parser().print_usage(sys.stderr)
+        print("error: give table files (e.g. experiments/goodfellow2014/table1.yaml) or --update-readme", file=sys.stderr)
+        return 2
+    if args.seeds is not None and args.seeds < 1:
+        print(f"error: --seeds must be >= 1, got {args.seeds}", file=sys.stderr)
+        return 2
+    try:
+        reproductions = [Reproduction(load_table(path), args) for path in args.tables]
+        for reproduction in reproductions:  # every row's evaluate options, before anything runs
+            for row in reproduction.table.rows:
+                if row.kind in ("run", "floor"):
+                    reproduction.evaluate_options(row.settings(args.quick)[2])
+    except TableError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        for reproduction in reproductions:
+            print("\n".join(reproduction.plan()))
+        return 0
+    failed = []
+    for reproduction in reproductions:
+        path, results = reproduction.run()
+        print(f"{reproduction.table.title}\n\n{results_table(reproduction.table, results)}\n\nwritten: {path}\n")
+        failed += [f"{reproduction.table.name} / {r.row.name}: {r.problem}" for r in results if r.problem]
+    if args.update_readme:
+        results_dir = args.results or Path("results")
+        changed = update_readme(Path("README.md"), results_dir)
+        say(f"README.md results section {'updated' if changed else 'already up to date'} from {results_dir}/*.md")
+    if failed:
+        say("rows not produced:\n  " + "\n  ".join(failed))
+        return 1
+    return 0

@@ -1,0 +1,156 @@
+"""`python -m lit_gan reproduce` end to end: runs, evaluation, markdown, reuse, resume,
+failures reported in the table, and the shipped tables' --quick versions on fixtures."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lit_gan.__main__ import main as lit_gan_main
+from tests.conftest import write_tiny_mnist
+from tests.reproduce.fixtures import write_data_root, write_rgb_extractor
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def reproduce(*args) -> int:
+    with pytest.raises(SystemExit) as exc:
+        lit_gan_main(["reproduce", *map(str, args)])
+    return exc.value.code
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    monkeypatch.chdir(REPO)  # tables name configs relative to the repository root
+    monkeypatch.setenv("LIT_GAN_CACHE", str(tmp_path / "reference_cache"))
+
+
+def write_table(tmp_path: Path, table: dict, name: str = "demo") -> Path:
+    path = tmp_path / "tables" / f"{name}.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(yaml.safe_dump(table, sort_keys=False))
+    return path
+
+
+def test_toy_rows_run_reuse_resume_and_failures_are_reported(tmp_path, capsys):
+    empty = tmp_path / "no_mnist_here"
+    empty.mkdir()
+    table = write_table(tmp_path, {
+        "title": "Demo", "source": "nobody 2026", "seeds": 1,
+        "columns": [{"metric": "modes_covered", "label": "modes", "better": "higher", "digits": 1}],
+        "evaluate": {"metrics": "modes"},
+        "rows": [
+            {"name": "ring", "config": "experiments/quickstart.yaml", "fit": ["--max_iterations", "15"],
+             "paper": {"modes_covered": 8}},
+            {"name": "broken", "config": "experiments/goodfellow2014/gan_mnist.yaml",
+             "fit": [f"--data.init_args.root={empty}", "--data.init_args.download=false"]},
+            {"name": "quoted", "paper": {"modes_covered": 1.0}},
+        ]})
+    runs, results = tmp_path / "runs", tmp_path / "results"
+    assert reproduce(table, "--runs", runs, "--results", results) == 1  # a row failed
+    err = capsys.readouterr().err
+    text = (results / "tables_demo.md").read_text()
+    ours = re.search(r"\| ring \| 8 \| (\d\.\d) \|", text)
+    assert ours, text
+    (run_dir,) = [p for p in (runs / "tables_demo").iterdir() if p.name.startswith("quickstart_")]
+    modes = json.loads(next((run_dir / "eval").glob("modes_*.json")).read_text())
+    assert float(ours.group(1)) == modes["modes_covered"]
+    assert "| broken | – | – |" in text and "not produced: training gan_mnist_" in text
+    assert "| quoted | 1 | – |" in text and "quoted from the paper" in text
+    assert '"min_count": 20' in text and f"`{run_dir.name}`" in text and "rows not produced" in err
+
+    # again: the finished run and its evaluation are reused, nothing is retrained
+    stamp = (run_dir / "fit.log").stat().st_mtime
+    assert reproduce(table, "--runs", runs, "--results", results, "--dry-run") == 0
+    assert f"ring seed 0: finished {run_dir.name}" in capsys.readouterr().out
+    assert reproduce(table, "--runs", runs, "--results", results) == 1
+    assert "reusing" in capsys.readouterr().err and (run_dir / "fit.log").stat().st_mtime == stamp
+
+    # an interrupted run (checkpoint, no DONE marker) is resumed from its checkpoint
+    (run_dir / "DONE").unlink()
+    assert reproduce(table, "--runs", runs, "--results", results, "--dry-run") == 0
+    assert f"ring seed 0: resume {run_dir.name}" in capsys.readouterr().out
+    reproduce(table, "--runs", runs, "--results", results)
+    assert "--ckpt_path" in (run_dir / "fit.log").read_text().split("$ ")[-1]
+    assert (run_dir / "DONE").is_file()
+
+
+def test_image_rows_floor_and_seeds_with_a_feature_module(tmp_path, capsys):
+    mnist = write_tiny_mnist(tmp_path / "mnist", n_train=160, n_test=96)
+    extractor = write_rgb_extractor(tmp_path / "rgb.pt")
+    table = write_table(tmp_path, {
+        "title": "Images", "columns": [{"metric": "fid", "label": "FID", "better": "lower"},
+                                       {"metric": "kid", "label": "KID", "digits": 3}],
+        "evaluate": {"metrics": "fid,kid", "num": 64, "num_real": 64, "kid_subsets": 5, "kid_subset_size": 32},
+        "rows": [{"name": "dcgan", "config": "experiments/radford2015/dcgan_mnist.yaml",
+                  "fit": ["--max_iterations", "2", "--data.init_args.val_size=32", "--data.init_args.batch_size=16",
+                          "--model.init_args.generator_options={features: 8}",
+                          "--model.init_args.discriminator_options={features: 8, norm: batch}"]},
+                 {"name": "floor", "config": "experiments/radford2015/dcgan_mnist.yaml", "floor": "train",
+                  "fit": ["--data.init_args.val_size", "32"]}]}, name="images")
+    results = tmp_path / "results"
+    code = reproduce(table, "--runs", tmp_path / "runs", "--results", results, "--seeds", 2,
+                     "--data-root", mnist, "--feature-extractor", extractor)
+    assert code == 0, capsys.readouterr().err
+    text = (results / "tables_images.md").read_text()
+    row = re.search(r"\| dcgan \| ([\d.]+) ± ([\d.]+) \(n=2\) \| ", text)
+    floor = re.search(r"\| floor \| ([\d.]+) \| ", text)
+    assert row and floor, text
+    assert float(floor.group(1)) < float(row.group(1))  # real train images are closer to test than 2-step samples
+    assert "rgb.pt` instead of the table's extractor" in text and '"n_fake": 64' in text
+    assert text.count("seed0`") == 1 and text.count("seed1`") == 1
+
+
+def test_user_errors_exit_2(tmp_path, capsys):
+    assert reproduce() == 2
+    assert reproduce(tmp_path / "missing.yaml") == 2
+    assert "table not found" in capsys.readouterr().err
+    table = write_table(tmp_path, {"columns": [{"metric": "fid"}], "evaluate": {"metrics": "fid", "nmu": 5},
+                                   "rows": [{"name": "a", "config": "experiments/quickstart.yaml"}]})
+    assert reproduce(table, "--dry-run") == 2
+    assert "unknown evaluate options ['nmu']" in capsys.readouterr().err
+
+
+SHIPPED = ["goodfellow2014/table1.yaml", "lucic2018/fid_table.yaml", "isola2017/facades.yaml",
+           "zhu2017/monet2photo.yaml", "toy/ring8.yaml", "fashion_mnist/classifier_fid.yaml"]
+
+
+@pytest.mark.slow
+def test_every_shipped_table_runs_quick_on_fixtures(tmp_path, capsys):
+    """The whole pipeline of every table (MNIST, CelebA, facades, monet2photo fixtures; a
+    pooled-colour extractor in place of Inception, which can't be downloaded here)."""
+    data = write_data_root(tmp_path / "data")
+    extractor = write_rgb_extractor(tmp_path / "rgb.pt")
+    results = tmp_path / "results"
+    common = ["--quick", "--runs", tmp_path / "runs", "--results", results, "--data-root", data]
+    start = time.monotonic()
+    inception_tables = [REPO / "experiments" / t for t in SHIPPED[1:4]]
+    own_tables = [REPO / "experiments" / t for t in SHIPPED if t not in SHIPPED[1:4]]
+    assert reproduce(*inception_tables, *common, "--feature-extractor", extractor) == 0, capsys.readouterr().err
+    assert reproduce(*own_tables, *common) == 0, capsys.readouterr().err
+    print(f"reproduce --quick, all tables: {time.monotonic() - start:.0f} s")
+    for name in ("goodfellow2014_table1", "lucic2018_fid_table", "isola2017_facades", "zhu2017_monet2photo",
+                 "toy_ring8", "fashion_mnist_classifier_fid"):
+        text = (results / f"{name}.md").read_text()
+        assert "**Quick run**" in text and "not produced" not in text, text
+        table = [line for line in text.splitlines() if line.startswith("| ") and "paper" not in line]
+        trained = [line for line in table if not any(c in line for c in ("DBN", "CAE", "GSN", "VEEGAN"))]
+        assert trained and all(re.search(r"\| -?\d", line.split("|", 3)[-1]) for line in trained), text
+
+
+def test_rows_needing_missing_inception_weights_are_skipped_before_training(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LIT_GAN_INCEPTION_WEIGHTS", str(tmp_path / "not_here.pth"))
+    table = write_table(tmp_path, {"columns": [{"metric": "fid"}], "evaluate": {"metrics": "fid"},
+                                   "rows": [{"name": "a", "config": "experiments/quickstart.yaml", "paper": {"fid": 3.0}}]})
+    runs, results = tmp_path / "runs", tmp_path / "results"
+    assert reproduce(table, "--runs", runs, "--results", results, "--dry-run") == 0
+    assert "a: will be skipped:" in capsys.readouterr().out
+    assert reproduce(table, "--runs", runs, "--results", results) == 1
+    text = (results / "tables_demo.md").read_text()
+    assert "| a | 3 | – |" in text and "not produced: Inception weights" in text and "not_here.pth" in text
+    assert not any(runs.rglob("fit.log"))  # nothing was trained
