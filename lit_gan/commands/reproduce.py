@@ -65,7 +65,7 @@ class Reproduction:
         self.results_dir = args.results or (QUICK_ROOT / "results" if self.quick else Path("results"))
         self.seeds = args.seeds or (table.quick_seeds if self.quick else table.seeds)
         self.data_args = [f"--data.init_args.root={args.data_root}"] if args.data_root else []
-        self.fit_extra = list(self.data_args)
+        self.fit_extra: list[str] = []
         if args.devices > 1:
             self.fit_extra += ["--trainer.devices", str(args.devices),
                                "--trainer.strategy", "ddp_find_unused_parameters_true"]
@@ -132,6 +132,13 @@ class Reproduction:
                 self._inception[key] = str(err).strip().splitlines()[0]
         return self._inception[key]
 
+    def root_args(self, config: str) -> list[str]:
+        """--data-root for a config whose datamodule reads files (the 2-D toy data has no root)."""
+        return self.data_args if self.data_args and datamodule_takes_root(config) else []
+
+    def row_extra(self, config: str) -> list[str]:
+        return self.root_args(config) + self.fit_extra
+
     # ---- the plan and the loop ----------------------------------------------------------
     def runs(self, row) -> list[Run]:
         config, fit_args, _ = row.settings(self.quick)
@@ -158,7 +165,7 @@ class Reproduction:
                 state = ("finished" if run.finished_checkpoint() else
                          "resume" if run.dir.is_dir() and find_last_checkpoint(run.dir) else "train")
                 lines.append(f"  {row.name} seed {run.seed}: {state} {run.id} = fit --config {config} "
-                             f"{' '.join(fit_args + self.fit_extra)}; evaluate {metrics}")
+                             f"{' '.join(fit_args + self.row_extra(config))}; evaluate {metrics}")
         return lines
 
     def run_row(self, row) -> RowResult:
@@ -175,7 +182,7 @@ class Reproduction:
         try:
             if row.kind == "floor":
                 say(f"{self.table.name} / {row.name}: floor ({row.floor} split) ...")
-                data_args = data_overrides(row.settings(self.quick)[1]) + self.data_args
+                data_args = data_overrides(row.settings(self.quick)[1]) + self.root_args(config)
                 found = evaluate_floor(config, row.floor, options, data_args, self.args.devices,
                                        self.runs_root / "floors")
                 self._add(result, found, f"floor of {config}")
@@ -184,7 +191,7 @@ class Reproduction:
                 finished = run.finished_checkpoint() is not None
                 self.reused += finished
                 say(f"{self.table.name} / {row.name} / seed {run.seed}: {'reusing' if finished else 'training'} {run.id} ...")
-                ckpt = train(run, self.fit_extra)
+                ckpt = train(run, self.row_extra(config))
                 say(f"{self.table.name} / {row.name} / seed {run.seed}: evaluating ...")
                 self._add(result, evaluate_checkpoint(ckpt, options, self.args.devices, run.dir / "eval"), run.id,
                           training_seconds(run))
@@ -222,6 +229,21 @@ class Reproduction:
             tmp.write_text(json.dumps([{"row": r.row.name, "values": r.values, "runs": r.runs, "problem": r.problem}
                                        for r in results], indent=2))
         return path, results
+
+
+def datamodule_takes_root(config: str) -> bool:
+    import importlib
+    import inspect
+
+    import yaml
+
+    class_path = ((yaml.safe_load(Path(config).read_text()) or {}).get("data") or {}).get("class_path", "")
+    module, _, name = class_path.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError):
+        return True  # let fit report the unknown class
+    return "root" in inspect.signature(cls.__init__).parameters
 
 
 def data_overrides(fit_args: list[str]) -> list[str]:

@@ -30,7 +30,7 @@ def write_rgb_extractor(path: Path) -> Path:
 def write_data_root(root: Path) -> Path:
     """MNIST / Fashion (plain IDX files; Goodfellow's config holds out 10,000 for validation),
     CelebA (torchvision layout, 700 JPEGs: 70 test), facades and monet2photo."""
-    write_tiny_mnist(root, n_train=10_200, n_test=100)
+    write_tiny_mnist(root, n_train=10_200, n_test=256)
     write_torchvision_layout(root, n=700)
     for split, n in (("train", 6), ("val", 2), ("test", 3)):
         write_pairs(root / "facades" / split, n, size=64, fmt="jpg")
