@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from lit_gan.reproduce.report import RowResult, markdown, metric_value, ours_cell
 from lit_gan.reproduce.table import Column, PaperValue, Row, Table
