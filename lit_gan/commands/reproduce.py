@@ -32,7 +32,8 @@ from lit_gan.reproduce.evaluations import EVALUATE_OPTIONS, evaluate_checkpoint,
 from lit_gan.reproduce.readme import update_readme
 from lit_gan.reproduce.report import RowResult, markdown, results_table
 from lit_gan.reproduce.runs import Run, RunFailed, run_logged, train, training_seconds
-from lit_gan.reproduce.table import EVALUATE_METRICS, Table, TableError, load_table
+from lit_gan.metrics.evaluation import FEATURE_METRICS
+from lit_gan.reproduce.table import Table, TableError, load_table, metric_list
 
 QUICK_ROOT = Path("runs/reproduce/quick")
 
@@ -87,9 +88,7 @@ class Reproduction:
         unknown = set(options) - EVALUATE_OPTIONS
         if unknown:
             raise TableError(f"{self.table.path}: unknown evaluate options {sorted(unknown)}; known: {sorted(EVALUATE_OPTIONS)}")
-        metrics = options.get("metrics", "")
-        metrics = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
-        if set(metrics) & set(EVALUATE_METRICS) - {"parzen"}:
+        if needs_features(options):
             if self.args.feature_extractor:
                 options["feature_extractor"] = self.args.feature_extractor
             else:
@@ -115,9 +114,7 @@ class Reproduction:
 
     def missing_inception(self, options: dict) -> str | None:
         """Why Inception features can't be computed here, when a row needs them."""
-        metrics = options.get("metrics", "")
-        metrics = [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
-        if not set(metrics) & (set(EVALUATE_METRICS) - {"parzen"}):
+        if not needs_features(options):
             return None
         if options.get("feature_extractor", "inception") != "inception":
             return None
@@ -229,6 +226,11 @@ class Reproduction:
             tmp.write_text(json.dumps([{"row": r.row.name, "values": r.values, "runs": r.runs, "problem": r.problem}
                                        for r in results], indent=2))
         return path, results
+
+
+def needs_features(options: dict) -> bool:
+    """Whether a row's metrics go through a feature extractor (Parzen works on pixels)."""
+    return bool(set(metric_list(options.get("metrics"))) & set(FEATURE_METRICS))
 
 
 def datamodule_takes_root(config: str) -> bool:

@@ -36,6 +36,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from lit_gan.data.download import DownloadError, safe_extract
 from lit_gan.data.face_folder import FaceFolderDataset, PreparedDataset, prepare, prepared_path
+from lit_gan.data.image_folders import list_images as list_folder_images
 
 SPLITS = ("train", "val", "test")  # partition codes 0, 1, 2
 OFFICIAL_SIZES = (162_770, 19_867, 19_962)
@@ -64,13 +65,8 @@ def search_paths(root: Path) -> list[tuple[Path, Path]]:
 
 
 def list_images(folder: Path) -> list[str]:
-    """Sorted image file names in ``folder`` (hidden files such as ``._x.jpg`` skipped)."""
-    try:
-        with os.scandir(folder) as entries:
-            return sorted(e.name for e in entries if not e.name.startswith(".")
-                          and e.name.lower().endswith(IMAGE_SUFFIXES) and e.is_file())
-    except (FileNotFoundError, NotADirectoryError):
-        return []
+    """Sorted CelebA-style image names in ``folder`` (JPEG / PNG; hidden files skipped)."""
+    return list_folder_images(folder, IMAGE_SUFFIXES)
 
 
 def read_partition(path: Path) -> dict[str, int]:

@@ -20,12 +20,12 @@ from torch.utils.data import Sampler
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
-def list_images(folder: Path) -> list[str]:
+def list_images(folder: Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> list[str]:
     """Sorted image file names in ``folder`` (hidden files such as ``._1.jpg`` skipped); [] if none."""
     try:
         with os.scandir(folder) as entries:
             return sorted(e.name for e in entries if not e.name.startswith(".")
-                          and e.name.lower().endswith(IMAGE_SUFFIXES) and e.is_file())
+                          and e.name.lower().endswith(suffixes) and e.is_file())
     except (FileNotFoundError, NotADirectoryError):
         return []
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from lit_gan.atomic import atomic_path
 from lit_gan.reproduce.runs import digest, run_logged
-from lit_gan.reproduce.table import EVALUATE_METRICS
+from lit_gan.reproduce.table import EVALUATE_METRICS, metric_list
 
 # evaluate's options a table may set (keys as in YAML; flags are --key-with-hyphens)
 EVALUATE_OPTIONS = {"metrics", "num", "num_real", "split", "feature_extractor", "inception_weights", "batch_size",
@@ -41,31 +41,33 @@ def evaluate_cli_args(options: dict[str, Any]) -> list[str]:
         if key in ("metrics", "min_count"):
             continue
         args += [f"--{key.replace('_', '-')}", str(value)]
-    metrics = [m for m in _metrics(options) if m in EVALUATE_METRICS]
+    metrics = [m for m in metric_list(options.get("metrics")) if m in EVALUATE_METRICS]
     return ["--metrics", ",".join(metrics), *args]
 
 
-def _metrics(options: dict[str, Any]) -> list[str]:
-    metrics = options.get("metrics", "")
-    return [m.strip() for m in metrics.split(",")] if isinstance(metrics, str) else list(metrics)
+def run_evaluate(source: list[str], options: dict[str, Any], devices: int, out_dir: Path, what: str) -> dict[str, Any]:
+    """``python -m lit_gan evaluate SOURCE ...`` once; its JSON is kept beside the run, keyed by
+    the source and every option, and read back on later calls."""
+    args = evaluate_cli_args(options) + ["--devices", str(devices)]
+    path = out_dir / f"evaluate_{digest(source[1], *args)}.json"
+    partial = path.with_suffix(".tmp.json")  # evaluate writes it atomically; _cached then keeps it
+
+    def compute():
+        cmd = [sys.executable, "-m", "lit_gan", "evaluate", *source, *args, "--no-progress", "--out", str(partial)]
+        run_logged(cmd, out_dir / "evaluate.log", what)
+        return json.loads(partial.read_text())
+
+    found = _cached(path, compute)
+    partial.unlink(missing_ok=True)
+    return found
 
 
 def evaluate_checkpoint(ckpt: Path, options: dict[str, Any], devices: int, out_dir: Path) -> dict[str, Any]:
     """{"metrics": {...}, "protocol": {...}} for every metric the options ask for."""
-    metrics = _metrics(options)
+    metrics = metric_list(options.get("metrics"))
     result: dict[str, Any] = {"metrics": {}, "protocol": {}}
     if set(metrics) & set(EVALUATE_METRICS):
-        args = evaluate_cli_args(options) + ["--devices", str(devices)]
-        path = out_dir / f"evaluate_{digest(str(ckpt), *args)}.json"
-
-        def compute():
-            cmd = [sys.executable, "-m", "lit_gan", "evaluate", "--ckpt", str(ckpt), *args, "--no-progress",
-                   "--out", str(path.with_suffix(".tmp.json"))]
-            run_logged(cmd, out_dir / "evaluate.log", f"evaluating {ckpt}")
-            return json.loads(path.with_suffix(".tmp.json").read_text())
-
-        found = _cached(path, compute)
-        path.with_suffix(".tmp.json").unlink(missing_ok=True)
+        found = run_evaluate(["--ckpt", str(ckpt)], options, devices, out_dir, f"evaluating {ckpt}")
         result["metrics"].update(found["metrics"])
         result["protocol"].update(found["protocol"])
     if "modes" in metrics:
@@ -87,17 +89,8 @@ def evaluate_floor(config: str, split: str, options: dict[str, Any], data_args: 
     samples = out_dir / f"real_{split}{domain or ''}_{digest(config, *data_args, str(options.get('num')))}.npz"
     if not samples.is_file():
         write_real_samples(config, split, options.get("num"), data_args, samples, domain)
-    args = evaluate_cli_args(options) + ["--devices", str(devices)]
-    path = out_dir / f"evaluate_{digest(str(samples), *args)}.json"
-
-    def compute():
-        cmd = [sys.executable, "-m", "lit_gan", "evaluate", "--samples", str(samples), "--config", config, *data_args,
-               *args, "--no-progress", "--out", str(path.with_suffix(".tmp.json"))]
-        run_logged(cmd, out_dir / "evaluate.log", f"evaluating the {split} floor of {config}")
-        return json.loads(path.with_suffix(".tmp.json").read_text())
-
-    found = _cached(path, compute)
-    path.with_suffix(".tmp.json").unlink(missing_ok=True)
+    found = run_evaluate(["--samples", str(samples), "--config", config, *data_args], options, devices, out_dir,
+                         f"evaluating the {split} floor of {config}")
     found["protocol"]["source"] = {"real_split_as_fake": split}
     return found
 

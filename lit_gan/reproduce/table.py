@@ -110,10 +110,11 @@ class Table:
     requires: list[Requirement]
 
     def metrics(self, row: Row, quick: bool) -> list[str]:
-        return _metric_list(row.settings(quick)[2].get("metrics", ""))
+        return metric_list(row.settings(quick)[2].get("metrics", ""))
 
 
-def _metric_list(metrics: Any) -> list[str]:
+def metric_list(metrics: Any) -> list[str]:
+    """``"fid, kid"`` or ``[fid, kid]`` -> ["fid", "kid"]."""
     if isinstance(metrics, str):
         return [m.strip() for m in metrics.split(",") if m.strip()]
     return [str(m) for m in metrics or []]
@@ -205,7 +206,7 @@ def _validate_row(path: Path, row: Row) -> None:
             config = row.settings(quick)[0]
             if config is not None and not Path(config).is_file():
                 raise TableError(f"{where}: config {config} not found (paths are relative to the repository root)")
-        metrics = _metric_list(row.evaluate.get("metrics", ""))
+        metrics = metric_list(row.evaluate.get("metrics", ""))
         if not metrics:
             raise TableError(f"{where}: no metrics to evaluate; set `evaluate: {{metrics: ...}}` on the table or the row")
         unknown = set(metrics) - set(EVALUATE_METRICS) - set(OTHER_METRICS)
