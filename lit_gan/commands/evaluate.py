@@ -28,19 +28,21 @@ from lightning import LightningDataModule
 
 from lit_gan.atomic import atomic_path
 from lit_gan.commands.checkpoint import CommandError, load_model
-from lit_gan.metrics.evaluation import FEATURE_METRICS, Evaluator, Protocol, real_images
+from lit_gan.metrics.evaluation import FEATURE_METRICS, Evaluator, Protocol, real_images, sampling_card
 from lit_gan.metrics.extractors import load_extractor
 from lit_gan.metrics.feature_module import FeatureModuleError
 from lit_gan.metrics.inception import InceptionWeightsMissing
 from lit_gan.metrics.parzen_eval import parzen_metric
 from lit_gan.metrics.reference_cache import ReferenceCache
 from lit_gan.metrics.translation_sets import translated_batches, translation_sets
+from lit_gan.models.sampling import sample_rows
 
 
 def build_parser() -> ArgumentParser:
     p = ArgumentParser(prog="python -m lit_gan evaluate", description=__doc__.split("\n\n")[0], env_prefix="LIT_GAN")
     p.add_argument("--ckpt", type=str | None, default=None, help="checkpoint to sample from (see --num, --seed)")
-    p.add_argument("--samples", type=str | None, default=None, help="FILE.npz written by `generate` (uint8 N x H x W x C)")
+    p.add_argument("--samples", type=str | None, default=None,
+                   help="FILE.npz written by `generate` (uint8 N x H x W x C; Parzen uses samples_float when present)")
     p.add_argument("--num", type=int, default=10_000, help="samples to generate with --ckpt")
     p.add_argument("--metrics", type=str, default="fid,kid", help=f"comma-separated: {', '.join(FEATURE_METRICS)}, parzen")
     p.add_argument("--feature-extractor", type=str, default="inception", help="inception, or a .pt / .pt2 feature module")
@@ -112,15 +114,23 @@ def parse(argv: list[str]) -> tuple[Any, LightningDataModule]:
     return args, parser.instantiate(args).data
 
 
-def load_samples(path: str) -> torch.Tensor:
-    """uint8 (N, C, H, W) from a `generate` .npz file."""
+def load_samples(path: str, float_copy: bool = False) -> torch.Tensor | None:
+    """uint8 (N, C, H, W) from a `generate` .npz file; with ``float_copy``, its float32
+    ``samples_float`` (N, C, H, W) in [-1, 1] instead, or None when the file has none."""
     try:
         with np.load(path) as data:
             samples = data["samples"]
+            floats = data["samples_float"] if float_copy and "samples_float" in data.files else None
     except (OSError, KeyError, ValueError) as err:
         raise CommandError(f"{path}: not a samples file from `generate` (needs an array 'samples'): {err}") from None
     if samples.dtype != np.uint8 or samples.ndim != 4:
         raise CommandError(f"{path}: image metrics need uint8 images N x H x W x C, got {samples.dtype} {samples.shape}")
+    if float_copy:
+        if floats is None:
+            return None
+        if floats.dtype != np.float32 or floats.shape != samples.shape:
+            raise CommandError(f"{path}: samples_float must be float32 {samples.shape}, got {floats.dtype} {floats.shape}")
+        samples = floats
     return torch.from_numpy(samples).permute(0, 3, 1, 2).contiguous()
 
 
@@ -166,8 +176,23 @@ def run(fabric, args, datamodule: LightningDataModule) -> dict[str, Any]:
     card["source"] = {"ckpt": args.ckpt} if args.ckpt else {"samples": args.samples}
     if translating:
         card["source"]["translation"] = direction
+    elif model is not None:
+        card["sampling"] = sampling_card(model)
     if "parzen" in metrics:
-        result, parzen_card = parzen_metric(fake_batches, num, datamodule, args.split, progress)
+        # the protocol's window sits on G's continuous outputs (parzen_ll.py), not rounded pixels
+        floats = load_samples(args.samples, float_copy=True) if samples is not None else None
+        if samples is not None and floats is None and fabric.global_rank == 0:
+            print(f"warning: {args.samples} holds only uint8 samples, so Parzen uses rounded pixels (not the "
+                  "protocol's float outputs); write it with `generate --keep-float`", file=sys.stderr)
+
+        def parzen_batches(rows: range):
+            if floats is not None:
+                return floats[rows.start : rows.stop].split(args.batch_size)
+            if samples is not None or translating:
+                return fake_batches(rows)
+            return sample_rows(model, num, args.seed, rows, args.batch_size)
+
+        result, parzen_card = parzen_metric(parzen_batches, num, datamodule, args.split, progress)
         values.update(result)
         card["parzen"] = parzen_card
     return {"metrics": values, "protocol": card}

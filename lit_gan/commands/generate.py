@@ -1,15 +1,22 @@
 """``python -m lit_gan generate``: draw samples from a trained checkpoint.
 
-Output: ``OUT.npz`` with one array ``samples`` (uint8 N x H x W x C for images, float32
-N x 2 for 2-D data), or a folder of PNG files ``000000.png, 000001.png, ...``.
+Output: ``OUT.npz`` with an array ``samples`` (uint8 N x H x W x C for images, float32
+N x 2 for 2-D data), plus with ``--keep-float`` an array ``samples_float`` (float32
+N x H x W x C in [-1, 1], G's values before rounding, which `evaluate` uses for Parzen);
+or a folder of PNG files ``000000.png, 000001.png, ...`` (``--overwrite`` first removes the
+folder's earlier PNGs of that pattern, and nothing else).
 
 Same ``--seed``, same samples, whatever ``--batch-size`` or device: z is drawn on the
-CPU in fixed chunks from one seeded generator; the batch size only splits G's work.
+CPU in fixed chunks from one seeded generator; the batch size only splits G's work. A
+model with ``sample_mode: batch_stats`` runs G on groups of its ``sample_batch_size``
+consecutive samples instead (BatchNorm uses each group's statistics), whatever
+``--batch-size`` says.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -19,8 +26,9 @@ from tqdm import tqdm
 
 from lit_gan.atomic import atomic_path
 from lit_gan.commands.checkpoint import CommandError, load_model, resolve_device
-from lit_gan.models.sampling import NOISE_CHUNK  # z chunks: the same samples as evaluate / metric callbacks
+from lit_gan.models.sampling import NOISE_CHUNK, sample_rows  # noqa: F401  (NOISE_CHUNK: for callers and tests)
 
+PNG_NAME = re.compile(r"\d{6,}\.png")  # what a PNG-folder run writes: 000000.png, 000001.png, ...
 
 
 def to_uint8_images(images: torch.Tensor) -> np.ndarray:
@@ -32,17 +40,22 @@ def iter_samples(model, num: int, seed: int, batch_size: int, progress: bool = T
     """Yield sample batches (on CPU) totalling ``num``."""
     if not (hasattr(model, "noise") and hasattr(model, "generate")):
         raise CommandError(f"{type(model).__name__} checkpoints cannot sample from noise (use `translate` for image-to-image models)")
-    generator = torch.Generator().manual_seed(seed)
     with tqdm(total=num, desc="generating", unit="sample", file=sys.stderr, disable=not progress) as bar:
-        for start in range(0, num, NOISE_CHUNK):
-            z = model.noise(min(NOISE_CHUNK, num - start), generator=generator)
-            for part in z.split(batch_size):
-                yield model.generate(part).cpu()
-                bar.update(part.shape[0])
+        for batch in sample_rows(model, num, seed, range(num), batch_size):
+            yield batch
+            bar.update(batch.shape[0])
+
+
+def remove_earlier_pngs(folder: Path) -> None:
+    """Delete the numbered PNGs an earlier run wrote, so none outlives a shorter new run;
+    any other file in the folder is not ours and stays."""
+    for path in folder.iterdir():
+        if PNG_NAME.fullmatch(path.name) and path.is_file():
+            path.unlink()
 
 
 def generate(ckpt: str, num: int, out: str, seed: int = 0, batch_size: int = 256, device: str | None = None,
-             overwrite: bool = False, progress: bool = True) -> Path:
+             overwrite: bool = False, progress: bool = True, keep_float: bool = False) -> Path:
     if num <= 0:
         raise CommandError(f"--num must be positive, got {num}")
     if batch_size <= 0:
@@ -58,14 +71,22 @@ def generate(ckpt: str, num: int, out: str, seed: int = 0, batch_size: int = 256
         raise CommandError("2-D samples cannot be written as PNG files; use an --out ending in .npz")
     batches = iter_samples(model, num, seed, batch_size, progress)
     if to_npz:
-        parts = [b.float().numpy() if b.dim() == 2 else to_uint8_images(b) for b in batches]
+        parts, floats = [], []
+        for b in batches:
+            parts.append(b.float().numpy() if b.dim() == 2 else to_uint8_images(b))
+            if b.dim() == 4 and keep_float:  # 2-D points are float already
+                floats.append(b.float().permute(0, 2, 3, 1).numpy())
+        arrays = {"samples": np.concatenate(parts)}
+        if floats:
+            arrays["samples_float"] = np.concatenate(floats)
         with atomic_path(out_path) as tmp:
             with open(tmp, "wb") as handle:
-                np.savez(handle, samples=np.concatenate(parts))
+                np.savez(handle, **arrays)
         return out_path
     from PIL import Image
 
     out_path.mkdir(parents=True, exist_ok=True)
+    remove_earlier_pngs(out_path)
     index = 0
     for batch in batches:
         for image in to_uint8_images(batch):
@@ -83,7 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     p.add_argument("--batch-size", type=int, default=256, help="samples per generator forward pass")
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, or auto (default)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing OUT (a PNG folder loses its earlier NNNNNN.png files, nothing else)")
+    p.add_argument("--keep-float", action="store_true",
+                   help="images in .npz: also store samples_float (float32, [-1, 1], before rounding) for Parzen")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return p
 
@@ -91,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
-        path = generate(args.ckpt, args.num, args.out, args.seed, args.batch_size, args.device, args.overwrite, not args.no_progress)
+        path = generate(args.ckpt, args.num, args.out, args.seed, args.batch_size, args.device, args.overwrite,
+                        not args.no_progress, args.keep_float)
     except CommandError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ data to e.g. 0.9 instead of 1 (the same role as in the cross-entropy loss); fake
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
 
@@ -31,3 +32,16 @@ def discriminator_loss(real_out: Tensor, fake_out: Tensor, real_label: float = 1
 def generator_loss(fake_out: Tensor) -> Tensor:
     """``1/2 E[(D(G(z)) - 1)^2]`` (Mao et al. 2017, eq. 2, c = 1)."""
     return 0.5 * ((fake_out - 1.0) ** 2).mean()
+
+
+# compare_gan's LSGAN (the implementation behind Lucic et al. 2018's LSGAN rows) squares
+# the error of D's *sigmoid* output, not of a raw score as Mao et al. do. Bounded in
+# [0, 1], its gradient vanishes when the sigmoid saturates, unlike the paper's loss.
+def discriminator_loss_sigmoid(real_logits: Tensor, fake_logits: Tensor, real_label: float = 1.0) -> Tensor:
+    """``1/2 E[(sigmoid(D(x)) - b)^2] + 1/2 E[sigmoid(D(G(z)))^2]`` on logits (compare_gan's LSGAN)."""
+    return discriminator_loss(torch.sigmoid(real_logits), torch.sigmoid(fake_logits), real_label)
+
+
+def generator_loss_sigmoid(fake_logits: Tensor) -> Tensor:
+    """``1/2 E[(sigmoid(D(G(z))) - 1)^2]`` on logits (compare_gan's LSGAN)."""
+    return generator_loss(torch.sigmoid(fake_logits))

@@ -16,7 +16,7 @@ import lightning as L
 import torch
 
 from lit_gan.atomic import atomic_path
-from lit_gan.metrics.evaluation import Evaluator, Protocol, real_images
+from lit_gan.metrics.evaluation import Evaluator, Protocol, real_images, sampling_card
 from lit_gan.metrics.extractors import load_extractor
 from lit_gan.metrics.inception import InceptionWeightsMissing, find_inception_weights
 from lit_gan.metrics.reference_cache import ReferenceCache
@@ -81,7 +81,8 @@ class GenerativeMetrics(L.Callback):
         log_dir = trainer.log_dir  # a collective under DDP: every rank asks
         if trainer.is_global_zero and log_dir:
             with atomic_path(Path(log_dir) / "metrics_protocol.json") as tmp:
-                tmp.write_text(json.dumps(self.evaluator.card(self.real, self.label), indent=2))
+                card = {**self.evaluator.card(self.real, self.label), "sampling": sampling_card(pl_module)}
+                tmp.write_text(json.dumps(card, indent=2))
 
     def _inception_weights(self, trainer: L.Trainer) -> str | None:
         """Rank 0 finds (or downloads) the weights once; every rank gets the path or the error

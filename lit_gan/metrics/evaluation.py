@@ -27,7 +27,7 @@ from lit_gan.metrics.conversion import to_uint8
 from lit_gan.metrics.distributed import gather_rows, shard, world
 from lit_gan.metrics.extractors import FeatureExtractor, Features
 from lit_gan.metrics.reference_cache import CACHE_FORMAT, ReferenceCache, cache_key, images_digest, versions
-from lit_gan.models.sampling import fixed_noise
+from lit_gan.models.sampling import sample_rows
 
 SPLITS = ("train", "val", "test")
 STAGE_OF_SPLIT = {"train": "fit", "val": "fit", "test": "test"}
@@ -95,6 +95,19 @@ def real_images(datamodule, split: str, limit: int | None = None, batch_size: in
     return images
 
 
+def sampling_card(model) -> dict[str, Any]:
+    """How a model's samples were drawn, for the card: G's BatchNorm mode (running
+    statistics, or the statistics of each group of ``sample_batch_size`` consecutive
+    samples, as the DCGAN / WGAN reference code) and the noise."""
+    mode = getattr(model, "sample_mode", "eval")
+    card: dict[str, Any] = {"sample_mode": mode, "noise": getattr(model, "noise_name", None)}
+    if mode == "batch_stats":
+        card["sample_batch_size"] = model.sample_batch_size
+    card["batch_norm"] = ("statistics of each group of sample_batch_size consecutive samples (running "
+                          "statistics untouched)" if mode == "batch_stats" else "running statistics (eval mode)")
+    return card
+
+
 def extract(extractor: FeatureExtractor, images: Iterable[Tensor], total: int, desc: str, progress: bool) -> Features:
     """Features of uint8 batches totalling ``total`` images (for the progress bar)."""
     parts = []
@@ -148,10 +161,9 @@ class Evaluator:
     # ---- generated side ----------------------------------------------------------
     def generated_shard(self, model, rows: range) -> Iterable[Tensor]:
         """uint8 batches of samples ``rows`` of the protocol's seed (needs model.noise / generate)."""
-        z = fixed_noise(model, self.protocol.num_samples, self.protocol.seed)[rows.start : rows.stop]
-        with torch.no_grad():
-            for part in z.split(self.protocol.batch_size):
-                yield to_uint8(model.generate(part)).cpu()
+        p = self.protocol
+        for part in sample_rows(model, p.num_samples, p.seed, rows, p.batch_size):
+            yield to_uint8(part)
 
     def evaluate(self, fake_batches: Callable[[range], Iterable[Tensor]], real: Tensor, label: str) -> dict[str, float]:
         """Every rank calls this. ``fake_batches(rows)`` yields uint8 batches of generated

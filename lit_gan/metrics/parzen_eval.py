@@ -3,6 +3,11 @@
 Every rank holds all generated samples (the window's centres); the validation points
 that choose sigma and the test points are split over the ranks and their per-point
 log-likelihoods gathered, so K processes give one process's numbers.
+
+The centres are G's continuous outputs, as the authors' parzen_ll.py (it evaluates the
+generator's sigmoid outputs, never rounded to 8 bits): callers pass float batches in
+[-1, 1]. uint8 batches (a samples file without a float copy) still work; the card then
+says the pixels were rounded. Real images are uint8 / 255, as MNIST's own pixels.
 """
 
 from __future__ import annotations
@@ -31,14 +36,18 @@ def parzen_metric(fake_batches: Callable[[range], Iterable[Tensor]], num: int, d
     """Mean test log-likelihood (nats) +- standard error, and the protocol's card."""
     rank, size = world()
     local = torch.cat([b.cpu() for b in fake_batches(shard(num, rank, size))])
-    samples = flatten_unit(gather_rows(local))
+    gathered = gather_rows(local)
+    rounded = not gathered.is_floating_point()
+    samples = flatten_unit(gathered if rounded else gathered.clamp(-1, 1))  # clamped as to_uint8 would
     val = flatten_unit(real_images(datamodule, "val", min(NUM_VAL, len(split_dataset(datamodule, "val")))))
     test = flatten_unit(real_images(datamodule, split))
     val_ll = _per_point(samples, val, SIGMAS, progress)
     sigma, val_means = best_sigma(SIGMAS, val_ll)
     test_ll = _per_point(samples, test, [sigma], progress)[0]
     mean, sem = summarize(test_ll)
-    card = {"n_samples": num, "n_val": len(val), "n_test": len(test), "split": split, "pixels": "[0, 1] (uint8 / 255)",
+    card = {"n_samples": num, "n_val": len(val), "n_test": len(test), "split": split, "pixels": "[0, 1]; real: uint8 / 255",
+            "generated": ("uint8 / 255: rounded samples, not the protocol's float outputs" if rounded
+                          else "float G(z) in [-1, 1] -> (x + 1) / 2, clamped to [0, 1], not rounded (the protocol)"),
             "sigmas": [float(s) for s in SIGMAS], "val_mean_per_sigma": [float(v) for v in val_means],
             "source": "Goodfellow et al. 2014, Table 1 protocol (Parzen window, sigma chosen on validation)"}
     return {"parzen_ll": float(mean), "parzen_ll_sem": float(sem), "parzen_sigma": sigma}, card

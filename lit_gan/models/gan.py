@@ -14,8 +14,12 @@ from torch import Tensor
 
 from lit_gan.losses import get_objective
 from lit_gan.models.adversarial import AdversarialModel
+from lit_gan.models.batch_stats import SAMPLE_MODES, SampleMode, batch_statistics
 from lit_gan.models.optim import OptimizerName, ScheduleName, build_optimizer, build_schedule, ramped_momentum
 from lit_gan.nets import build_discriminator, build_generator
+
+
+NoiseName = Literal["uniform", "uniform_pm1", "normal"]
 
 
 def real_images(batch: Any) -> Tensor:
@@ -29,13 +33,15 @@ class GAN(AdversarialModel):
     G: 100 -> 1200 -> 1200 -> 784 (ReLU), D: maxout 240x5 x2 with dropout, SGD lr 0.1,
     momentum 0.5 -> 0.7 over 250 epochs, lr / 1.000004 per iteration down to 1e-6.
     The paper's noise is uniform; ``noise="normal"`` is the later convention.
+    (The authors' code also halves D's loss: experiments/goodfellow2014/gan_mnist.yaml sets
+    ``d_loss_scale: 0.5``; the default 1.0 keeps eq. 1 as printed.)
     """
 
     def __init__(
         self,
         data_shape: Sequence[int] = (1, 28, 28),
         latent_dim: int = 100,
-        noise: Literal["uniform", "normal"] = "uniform",
+        noise: NoiseName = "uniform",
         generator: Literal["mlp", "dcgan"] = "mlp",
         discriminator: Literal["mlp", "maxout", "dcgan"] = "maxout",
         generator_options: dict[str, Any] | None = None,
@@ -57,23 +63,54 @@ class GAN(AdversarialModel):
         n_critic: int = 1,
         n_gen: int = 1,
         grad_clip: float | None = None,
+        d_loss_scale: float = 1.0,
+        sample_mode: SampleMode = "eval",
+        sample_batch_size: int = 64,
     ) -> None:
         """
         Args:
             data_shape: one sample's shape, (C, H, W) or (2,); linked from the datamodule.
-            noise: distribution of z; uniform is U(-sqrt 3, sqrt 3) (unit variance).
-            loss: ``non_saturating`` (default), ``minimax`` (eq. 1), ``least_squares``,
-                ``hinge`` or ``wasserstein``; see lit_gan.losses.
+            noise: distribution of z: ``uniform`` is U(-sqrt 3, sqrt 3) (unit variance, the
+                Goodfellow et al. 2014 code), ``uniform_pm1`` is U(-1, 1) (compare_gan,
+                Lucic et al. 2018), ``normal`` is N(0, I).
+            loss: ``non_saturating`` (default), ``minimax`` (eq. 1), ``least_squares``
+                (``least_squares_sigmoid``: compare_gan's), ``hinge`` or ``wasserstein``;
+                see lit_gan.losses.
             label_smoothing: one-sided; D's target for real data becomes 1 - this. Only for
                 losses with a real target (non_saturating, minimax, least_squares); the
                 others raise.
             momentum, final_momentum, momentum_ramp_epochs: SGD momentum ramp; null final
                 keeps it constant.
             n_critic, n_gen: D updates per G update, G updates per iteration.
+            d_loss_scale: multiplies D's loss (and so, with SGD, D's step). The authors'
+                Goodfellow et al. 2014 code minimises 0.5 * (real + fake) cross-entropy;
+                1.0 is eq. 1 as printed and every later paper's convention.
+            sample_mode: how G's BatchNorm layers run when sampling (``sample``,
+                ``generate``, `generate`, `evaluate`, metric and image callbacks).
+                ``eval``: running statistics, each sample depends on its z only (compare_gan,
+                Lucic et al. 2018). ``batch_stats``: the statistics of the batch being
+                generated, as the DCGAN (Radford et al. 2015) and WGAN / WGAN-GP reference
+                code sample; running statistics are left untouched. A sample then depends
+                on the other samples of its batch: that is the reference behaviour.
+            sample_batch_size: with ``batch_stats``, G runs on groups of this many
+                consecutive samples (the last group may be smaller); `generate` and
+                `evaluate` group by sample index, so a seed gives the same samples at any
+                --batch-size or process count. Ignored with ``eval``.
         """
         super().__init__(n_critic=n_critic, n_gen=n_gen, grad_clip=grad_clip)
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+        if sample_mode not in SAMPLE_MODES:
+            raise ValueError(f"sample_mode must be one of {SAMPLE_MODES}, got {sample_mode!r}")
+        if sample_batch_size < 1:
+            raise ValueError(f"sample_batch_size must be >= 1, got {sample_batch_size}")
+        if not d_loss_scale > 0:
+            raise ValueError(f"d_loss_scale must be > 0, got {d_loss_scale} (Goodfellow et al. 2014's code: 0.5)")
+        if noise not in ("uniform", "uniform_pm1", "normal"):
+            raise ValueError(f"noise must be uniform, uniform_pm1 or normal, got {noise!r}")
+        # attributes, not hparams: WGAN's hparams hold only its own arguments
+        self.d_loss_scale, self.sample_mode, self.sample_batch_size = d_loss_scale, sample_mode, sample_batch_size
+        self.noise_name = noise
         self.save_hyperparameters()
         self.data_shape = tuple(data_shape)
         self.latent_dim = latent_dim
@@ -100,19 +137,32 @@ class GAN(AdversarialModel):
         so a seeded CPU generator gives the same z whether the model is on CPU or GPU.
         """
         device = generator.device if generator is not None else self.device
-        if self.hparams.noise == "uniform":
+        if self.noise_name == "uniform":
             z = (torch.rand(n, self.latent_dim, device=device, generator=generator) * 2 - 1) * 3**0.5
+        elif self.noise_name == "uniform_pm1":
+            z = torch.rand(n, self.latent_dim, device=device, generator=generator) * 2 - 1
         else:
             z = torch.randn(n, self.latent_dim, device=device, generator=generator)
         return z.to(self.device)
 
+    @property
+    def sample_group(self) -> int | None:
+        """Samples that share BatchNorm statistics (``batch_stats``), else None."""
+        return self.sample_batch_size if self.sample_mode == "batch_stats" else None
+
     @torch.no_grad()
     def generate(self, z: Tensor) -> Tensor:
-        """G(z) in eval mode (BatchNorm running statistics), restoring the mode after."""
+        """G(z) in inference mode, restoring the mode after. With ``sample_mode:
+        batch_stats`` BatchNorm uses the statistics of each run of ``sample_batch_size``
+        rows of z (from its first row), so the result depends on z's batch."""
+        z = z.to(self.device)
+        if self.sample_mode == "batch_stats":
+            with batch_statistics(self.generator):
+                return torch.cat([self.generator(part) for part in z.split(self.sample_batch_size)])
         was_training = self.generator.training
         self.generator.eval()
         try:
-            return self.generator(z.to(self.device))
+            return self.generator(z)
         finally:
             self.generator.train(was_training)
 
@@ -126,7 +176,7 @@ class GAN(AdversarialModel):
         with torch.no_grad():
             fake = self.generator(self.noise(real.shape[0]))
         real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
-        loss = self.objective.discriminator(real_logits, fake_logits, 1.0 - self.hparams.label_smoothing)
+        loss = self.d_loss_scale * self.objective.discriminator(real_logits, fake_logits, 1.0 - self.hparams.label_smoothing)
         return loss, {"train/d_real": self.mean_output(real_logits), "train/d_fake": self.mean_output(fake_logits)}
 
     def mean_output(self, out: Tensor) -> Tensor:
@@ -143,7 +193,7 @@ class GAN(AdversarialModel):
         real = real_images(batch)
         g = torch.Generator().manual_seed(batch_idx)  # leaves the global RNG stream alone
         real_logits, fake_logits = self.discriminator(real), self.discriminator(self.sample(real.shape[0], g))
-        loss = self.objective.discriminator(real_logits, fake_logits)
+        loss = self.d_loss_scale * self.objective.discriminator(real_logits, fake_logits)
         prefix = "test" if self.trainer.testing else "val"
         self.log(f"{prefix}/loss_d", loss, sync_dist=True)
         self.log(f"{prefix}/d_real", self.mean_output(real_logits), sync_dist=True)
@@ -175,13 +225,15 @@ class DCGAN(GAN):
 
     Sec. 4: "Adam ... learning rate of 0.0002 ... beta1 at the suggested value of 0.9
     resulted in training oscillation ... reducing it to 0.5 helped stabilize training".
+    The reference code samples with batch statistics: the radford2015 configs set
+    ``sample_mode: batch_stats``; the default ``eval`` keeps earlier checkpoints' samples.
     """
 
     def __init__(
         self,
         data_shape: Sequence[int] = (3, 64, 64),
         latent_dim: int = 100,
-        noise: Literal["uniform", "normal"] = "normal",
+        noise: NoiseName = "normal",
         generator: Literal["mlp", "dcgan"] = "dcgan",
         discriminator: Literal["mlp", "maxout", "dcgan"] = "dcgan",
         generator_options: dict[str, Any] | None = None,
@@ -203,6 +255,9 @@ class DCGAN(GAN):
         n_critic: int = 1,
         n_gen: int = 1,
         grad_clip: float | None = None,
+        d_loss_scale: float = 1.0,
+        sample_mode: SampleMode = "eval",
+        sample_batch_size: int = 64,
     ) -> None:
         kwargs = dict(locals())
         kwargs.pop("self"), kwargs.pop("__class__")

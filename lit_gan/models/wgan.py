@@ -28,7 +28,8 @@ from torch import Tensor, nn
 
 from lit_gan.losses.gradient_penalty import gradient_penalty
 from lit_gan.losses.wasserstein import clip_weights_, wasserstein_estimate
-from lit_gan.models.gan import GAN, real_images
+from lit_gan.models.batch_stats import SampleMode
+from lit_gan.models.gan import GAN, NoiseName, real_images
 from lit_gan.models.optim import OptimizerName, build_optimizer
 
 # Precisions whose autocast/parameters are float16: the penalty's inner gradient
@@ -52,7 +53,7 @@ class WGAN(GAN):
         self,
         data_shape: Sequence[int] = (3, 64, 64),
         latent_dim: int = 100,
-        noise: Literal["uniform", "normal"] = "normal",
+        noise: NoiseName = "normal",
         generator: Literal["mlp", "dcgan"] = "dcgan",
         discriminator: Literal["mlp", "maxout", "dcgan"] = "dcgan",
         generator_options: dict[str, Any] | None = None,
@@ -66,6 +67,8 @@ class WGAN(GAN):
         n_critic: int = 5,  # Alg. 1: n_critic = 5
         n_gen: int = 1,
         grad_clip: float | None = None,
+        sample_mode: SampleMode = "eval",
+        sample_batch_size: int = 64,
     ) -> None:
         """
         Args:
@@ -78,6 +81,10 @@ class WGAN(GAN):
                 must not contain BatchNorm (a per-sample penalty is not defined for a
                 batch-coupled critic; Gulrajani et al. 2017, sec. 4).
             n_critic, n_gen: critic updates per generator iteration, G updates per iteration.
+            sample_mode, sample_batch_size: BatchNorm when sampling, see GAN. The WGAN and
+                WGAN-GP reference code samples with batch statistics (``batch_stats``, set by
+                the arjovsky2017 / gulrajani2017 configs); the default ``eval`` keeps earlier
+                checkpoints' samples.
         """
         if clip_value is not None and clip_value <= 0:
             raise ValueError(f"clip_value must be positive or null, got {clip_value} (the paper's is 0.01)")
@@ -103,6 +110,8 @@ class WGAN(GAN):
             n_critic=n_critic,
             n_gen=n_gen,
             grad_clip=grad_clip,
+            sample_mode=sample_mode,
+            sample_batch_size=sample_batch_size,
         )
         self.clip_value, self.gp_weight = clip_value, gp_weight
         if clip_value is None and gp_weight == 0:
@@ -191,7 +200,7 @@ class WGANGP(WGAN):
         self,
         data_shape: Sequence[int] = (3, 64, 64),
         latent_dim: int = 100,
-        noise: Literal["uniform", "normal"] = "normal",
+        noise: NoiseName = "normal",
         generator: Literal["mlp", "dcgan"] = "dcgan",
         discriminator: Literal["mlp", "maxout", "dcgan"] = "dcgan",
         generator_options: dict[str, Any] | None = None,
@@ -205,6 +214,8 @@ class WGANGP(WGAN):
         n_critic: int = 5,  # Alg. 1: n_critic = 5
         n_gen: int = 1,
         grad_clip: float | None = None,
+        sample_mode: SampleMode = "eval",
+        sample_batch_size: int = 64,
     ) -> None:
         """discriminator_options: null gives the dcgan critic ``{norm: layer}``; options
         that name no norm get ``norm: layer`` added for the dcgan critic."""

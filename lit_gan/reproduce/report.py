@@ -43,10 +43,17 @@ def decimals(x: float) -> int:
     return len(text.split(".")[1]) if "." in text and "e" not in text else 0
 
 
-def paper_decimals(results: list[RowResult], column: Column) -> int:
-    """The precision the paper prints a column with (YAML drops the 0 of 55.0, so the
+QUOTED = ("paper", "context")  # Row fields holding quoted numbers; each gets its own column
+
+
+def quoted(row: Row, source: str) -> dict[str, PaperValue]:
+    return getattr(row, source)
+
+
+def paper_decimals(results: list[RowResult], column: Column, source: str = "paper") -> int:
+    """The precision the source prints a column with (YAML drops the 0 of 55.0, so the
     column's most precise value decides: 55.0 ± 3.3 beside 9.8 ± 0.9)."""
-    values = [r.row.paper[column.metric] for r in results if column.metric in r.row.paper]
+    values = [quoted(r.row, source)[column.metric] for r in results if column.metric in quoted(r.row, source)]
     return max([decimals(v.value) for v in values] + [decimals(v.std) for v in values if v.std is not None] + [0])
 
 
@@ -77,18 +84,21 @@ def _header(column: Column) -> str:
 
 
 def results_table(table: Table, results: list[RowResult]) -> str:
-    """One row per table row; each metric gets a paper and an ours column (no paper column
-    for a metric the paper gives no number for)."""
-    quoted = {c.metric for c in table.columns if any(c.metric in r.row.paper for r in results)}
+    """One row per table row; each metric gets an ours column, preceded by a paper column
+    when the paper gives a number for it and a context column when another source does."""
+    sources = {c.metric: [s for s in QUOTED if any(c.metric in quoted(r.row, s) for r in results)]
+               for c in table.columns}
     head = ["row"]
     for column in table.columns:
-        head += [f"{_header(column)} paper", f"{_header(column)} ours"] if column.metric in quoted else [_header(column)]
+        found = sources[column.metric]
+        head += [f"{_header(column)} {s}" for s in found] + [f"{_header(column)} ours" if found else _header(column)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for result in results:
         cells = [result.row.name]
         for column in table.columns:
-            if column.metric in quoted:
-                cells.append(paper_cell(result.row.paper.get(column.metric), paper_decimals(results, column)))
+            for source in sources[column.metric]:
+                cells.append(paper_cell(quoted(result.row, source).get(column.metric),
+                                        paper_decimals(results, column, source)))
             cells.append(ours_cell(result, column))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -97,7 +107,8 @@ def results_table(table: Table, results: list[RowResult]) -> str:
 def _status(result: RowResult) -> str:
     kind = result.row.kind
     if kind == "context":
-        return "quoted from the paper, not trained here"
+        return ("quoted from the paper, not trained here" if result.row.paper else
+                "quoted from another source, not from the paper (see the note); not trained here")
     if kind == "unavailable":
         return f"not possible yet: {result.row.unavailable}"
     if result.problem:

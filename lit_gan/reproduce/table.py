@@ -17,6 +17,9 @@ a number quoted from the paper for context) and the evaluation protocol shared b
         paper: {parzen_ll: [225, 2]}        # value, or [value, std]
       - name: DBN                           # no config: quoted from the paper
         paper: {parzen_ll: [138, 2]}
+      - name: a published model             # a number from another source than the paper:
+        context: {parzen_ll: 200}           # its own "context" column, never "paper"
+        note: where the number comes from
 
 A row may also give ``fit`` (extra ``fit`` arguments), ``evaluate`` (overrides), ``quick``
 (``config`` / ``fit`` / ``evaluate`` used with ``--quick``), ``floor: train`` (no training:
@@ -37,7 +40,7 @@ import yaml
 EVALUATE_METRICS = ("fid", "kid", "is", "classes", "parzen")
 OTHER_METRICS = ("modes", "paired")
 TABLE_KEYS = {"title", "source", "about", "seeds", "columns", "evaluate", "quick", "rows", "requires"}
-ROW_KEYS = {"name", "config", "fit", "evaluate", "quick", "paper", "floor", "unavailable", "note"}
+ROW_KEYS = {"name", "config", "fit", "evaluate", "quick", "paper", "context", "floor", "unavailable", "note"}
 QUICK_KEYS = {"config", "fit", "evaluate", "seeds"}
 
 
@@ -75,7 +78,8 @@ class Row:
     fit: list[str] = field(default_factory=list)
     evaluate: dict[str, Any] = field(default_factory=dict)  # already merged over the table's
     quick: dict[str, Any] = field(default_factory=dict)  # already merged over the table's
-    paper: dict[str, PaperValue] = field(default_factory=dict)
+    paper: dict[str, PaperValue] = field(default_factory=dict)  # from the table's paper
+    context: dict[str, PaperValue] = field(default_factory=dict)  # from another source (say which in note)
     floor: str | None = None
     unavailable: str | None = None
     note: str | None = None
@@ -173,10 +177,12 @@ def load_table(path: str | Path) -> Table:
         _check_keys(path, f"row {name!r}", spec, ROW_KEYS)
         row_quick = spec.get("quick") or {}
         _check_keys(path, f"row {name!r} quick", row_quick, QUICK_KEYS - {"seeds"})
-        paper = {m: _paper_value(path, name, m, v) for m, v in (spec.get("paper") or {}).items()}
-        unknown = set(paper) - column_names
-        if unknown:
-            raise TableError(f"{path}: row {name!r}: paper values for {sorted(unknown)}, which are not columns")
+        quoted = {}
+        for source in ("paper", "context"):
+            quoted[source] = {m: _paper_value(path, name, m, v) for m, v in (spec.get(source) or {}).items()}
+            unknown = set(quoted[source]) - column_names
+            if unknown:
+                raise TableError(f"{path}: row {name!r}: {source} values for {sorted(unknown)}, which are not columns")
         row = Row(
             name=name,
             config=spec.get("config"),
@@ -185,7 +191,8 @@ def load_table(path: str | Path) -> Table:
             quick={"fit": list(table_quick.get("fit", [])) + list(row_quick.get("fit", [])),
                    "evaluate": {**table_quick.get("evaluate", {}), **row_quick.get("evaluate", {})},
                    **({"config": row_quick["config"]} if "config" in row_quick else {})},
-            paper=paper,
+            paper=quoted["paper"],
+            context=quoted["context"],
             floor=spec.get("floor"),
             unavailable=spec.get("unavailable"),
             note=spec.get("note"),
@@ -216,5 +223,6 @@ def _validate_row(path: Path, row: Row) -> None:
             raise TableError(f"{where}: a floor row compares real images; {sorted(set(metrics) & set(OTHER_METRICS))} need a model")
     if row.floor and row.floor not in ("train", "val", "test"):
         raise TableError(f"{where}: floor must name a split (train, val or test), got {row.floor!r}")
-    if row.kind == "context" and not row.paper:
-        raise TableError(f"{where}: a row without a config is quoted from the paper and needs `paper` values")
+    if row.kind == "context" and not (row.paper or row.context):
+        raise TableError(f"{where}: a row without a config quotes numbers: it needs `paper` values (from the "
+                         "paper) or `context` values (from another source, named in `note`)")

@@ -239,3 +239,44 @@ def test_iter_samples_rejects_objects_without_noise_or_generate():
 def test_cuda_device_without_cuda(ckpts, tmp_path, capsys):
     code = generate("--ckpt", ckpts["toy"], "--num", 3, "--out", tmp_path / "o.npz", "--device", "cuda")
     assert_error(capsys, code, "CUDA is not available", "--device cpu")
+
+
+# ---- stale files, float copies, batch statistics ----------------------------------
+
+def test_overwrite_leaves_no_png_of_an_earlier_longer_run(ckpts, tmp_path):
+    folder = tmp_path / "pngs"
+    assert generate("--ckpt", ckpts["dcgan"], "--num", 5, "--out", folder) == 0
+    foreign = ["notes.txt", "cover.png", "0007.png"]  # not NNNNNN.png: not ours, kept
+    for name in foreign:
+        (folder / name).write_text("keep me")
+    assert generate("--ckpt", ckpts["dcgan"], "--num", 2, "--out", folder, "--overwrite") == 0
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["000000.png", "000001.png", *foreign])
+
+
+def test_keep_float_stores_the_samples_before_rounding(ckpts, tmp_path):
+    out = tmp_path / "f.npz"
+    assert generate("--ckpt", ckpts["dcgan"], "--num", 9, "--out", out, "--keep-float", "--batch-size", 4) == 0
+    with np.load(out) as f:
+        assert sorted(f.files) == ["samples", "samples_float"]
+        samples, floats = f["samples"], f["samples_float"]
+    assert floats.dtype == np.float32 and floats.shape == samples.shape == (9, 28, 28, 1)
+    np.testing.assert_array_equal(np.round((np.clip(floats, -1, 1) + 1) * 127.5).astype(np.uint8), samples)
+    assert not np.array_equal(floats, samples / 127.5 - 1)  # really the unrounded values
+
+
+def test_batch_stats_samples_do_not_depend_on_the_batch_size(tmp_path):
+    L.seed_everything(0, verbose=False)
+    model = DCGAN(data_shape=(1, 28, 28), latent_dim=8, generator_options={"features": 8},
+                  discriminator_options={"features": 8}, sample_mode="batch_stats", sample_batch_size=4)
+    mnist = write_tiny_mnist(tmp_path / "mnist", n_train=32, n_test=8)
+    ckpt = train_and_save(model, MNISTDataModule(root=str(mnist), val_size=0, batch_size=8), tmp_path / "bs.ckpt")
+    outs = []
+    for batch_size in (10, 3):
+        out = tmp_path / f"b{batch_size}.npz"
+        assert generate("--ckpt", ckpt, "--num", 10, "--out", out, "--batch-size", batch_size, "--keep-float") == 0
+        with np.load(out) as f:
+            outs.append(f["samples_float"])
+    np.testing.assert_array_equal(outs[0], outs[1])
+    loaded = DCGAN.load_from_checkpoint(ckpt, map_location="cpu")
+    z = loaded.noise(10, torch.Generator().manual_seed(0))
+    np.testing.assert_allclose(outs[0][:4], loaded.generate(z[:4]).permute(0, 2, 3, 1).numpy(), rtol=0, atol=1e-6)

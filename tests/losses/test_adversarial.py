@@ -133,7 +133,8 @@ def test_discriminator_gradients_closed_form():
 
 # ---- the registry and the argument checks --------------------------------------------------------
 def test_get_objective_names():
-    assert set(OBJECTIVES) == {"non_saturating", "minimax", "least_squares", "hinge", "wasserstein"}
+    assert set(OBJECTIVES) == {"non_saturating", "minimax", "least_squares", "least_squares_sigmoid", "hinge",
+                               "wasserstein"}
     ns, mm = get_objective("non_saturating"), get_objective("minimax")
     assert ns.generator is generator_loss_non_saturating and mm.generator is generator_loss_minimax
     assert ns.discriminator is discriminator_loss and mm.discriminator is discriminator_loss
@@ -141,7 +142,7 @@ def test_get_objective_names():
 
 @pytest.mark.parametrize("name", ["wgan", "NonSaturating", ""])
 def test_unknown_objective_names_the_choices(name):
-    choices = r"\['hinge', 'least_squares', 'minimax', 'non_saturating', 'wasserstein'\]"
+    choices = r"\['hinge', 'least_squares', 'least_squares_sigmoid', 'minimax', 'non_saturating', 'wasserstein'\]"
     with pytest.raises(ValueError, match=rf"Unknown loss '{name}'; choose one of {choices}"):
         get_objective(name)
 

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from lit_gan.losses.least_squares import discriminator_loss, generator_loss
+from lit_gan.losses.least_squares import (
+    discriminator_loss,
+    discriminator_loss_sigmoid,
+    generator_loss,
+    generator_loss_sigmoid,
+)
 
 REAL = np.array([2.0, -0.5, 0.0, 3.7, -4.2])
 FAKE = np.array([-1.5, 0.3, 6.0, -7.0])  # a different batch size on purpose
@@ -74,3 +79,19 @@ def test_scalar_float32():
     r, f = torch.randn(4), torch.randn(4)
     for loss in (discriminator_loss(r, f), generator_loss(f)):
         assert loss.shape == () and loss.dtype == torch.float32
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def test_sigmoid_variant_squares_the_probability_as_compare_gan():
+    # compare_gan's LSGAN: 0.5 (E[(s(x) - 1)^2] + E[s(G(z))^2]) and 0.5 E[(s(G(z)) - 1)^2], s = sigmoid
+    expected_d = 0.5 * np.mean((_sigmoid(REAL) - 1.0) ** 2) + 0.5 * np.mean(_sigmoid(FAKE) ** 2)
+    expected_g = 0.5 * np.mean((_sigmoid(FAKE) - 1.0) ** 2)
+    assert discriminator_loss_sigmoid(_t(REAL), _t(FAKE)).item() == pytest.approx(expected_d, rel=1e-12)
+    assert generator_loss_sigmoid(_t(FAKE)).item() == pytest.approx(expected_g, rel=1e-12)
+    # unlike the raw-score loss, it is bounded and flat where the sigmoid saturates
+    far = _t([-40.0]).requires_grad_()
+    (grad,) = torch.autograd.grad(generator_loss_sigmoid(far), far)
+    assert generator_loss_sigmoid(far).item() == pytest.approx(0.5) and abs(grad.item()) < 1e-15

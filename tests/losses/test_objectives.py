@@ -14,6 +14,8 @@ from lit_gan.losses import OBJECTIVES, adversarial, get_objective, hinge, least_
         ("non_saturating", adversarial.discriminator_loss, adversarial.generator_loss_non_saturating, "logit", True),
         ("minimax", adversarial.discriminator_loss, adversarial.generator_loss_minimax, "logit", True),
         ("least_squares", least_squares.discriminator_loss, least_squares.generator_loss, "score", True),
+        ("least_squares_sigmoid", least_squares.discriminator_loss_sigmoid, least_squares.generator_loss_sigmoid,
+         "logit", True),
         ("hinge", hinge.discriminator_loss, hinge.generator_loss, "score", False),
         ("wasserstein", wasserstein.critic_loss, wasserstein.generator_loss, "score", False),
     ],

@@ -59,6 +59,7 @@ def test_metrics_every_n_iterations_and_at_the_end(tmp_path, tiny_mnist):
     assert len(list((tmp_path / "cache").glob("*.pt"))) == 2  # ... beside the callback's one
     card = json.loads((tmp_path / "runs" / "m" / "version_0" / "metrics_protocol.json").read_text())
     assert card["n_fake"] == 64 and card["split"] == "val" and card["n_real"] == 64
+    assert card["sampling"]["sample_mode"] == model.sample_mode  # how G's BatchNorm ran for these samples
 
 
 def test_metrics_every_epoch_at_validation(tmp_path, tiny_mnist):

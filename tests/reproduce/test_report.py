@@ -69,3 +69,29 @@ def test_a_metric_without_any_paper_number_gets_no_paper_column():
     text = results_table(table, [RowResult(table.rows[0], values=[{"fid_1k": 6.0, "kid_1k": 0.5}])])
     assert text.splitlines()[0] == "| row | FID ↓ paper | FID ↓ ours | KID |"
     assert text.splitlines()[2] == "| a | 5 | 6.0 | 0.50 |"
+
+
+def test_numbers_from_another_source_get_a_context_column_never_paper():
+    from lit_gan.reproduce.report import results_table
+
+    table = Table("t", Path("t.yaml"), "T", "", "", 1, 1, [Column("fid", "FID", "lower", 1)],
+                  [Row("ours", config="a.yaml"), Row("released model", context={"fid": PaperValue(119.1)}),
+                   Row("paper row", paper={"fid": PaperValue(50.5)})], [])
+    results = [RowResult(table.rows[0], values=[{"fid_106": 130.0}]), RowResult(table.rows[1]), RowResult(table.rows[2])]
+    lines = results_table(table, results).splitlines()
+    assert lines[0] == "| row | FID ↓ paper | FID ↓ context | FID ↓ ours |"
+    assert lines[2:] == ["| ours | – | – | 130.0 |", "| released model | – | 119.1 | – |", "| paper row | 50.5 | – | – |"]
+    text = markdown(table, results, {"command": "c", "when": "d", "version": "v", "wall": "w"})
+    assert "**released model**: quoted from another source, not from the paper" in text
+
+
+def test_the_facades_table_has_no_paper_column(monkeypatch):
+    from lit_gan.reproduce.report import results_table
+    from lit_gan.reproduce.table import load_table
+
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(repo)  # table paths are relative to the repository root
+    table = load_table(repo / "experiments/isola2017/facades.yaml")
+    assert not any(r.paper for r in table.rows)
+    head = results_table(table, [RowResult(r) for r in table.rows]).splitlines()[0]
+    assert "paper" not in head and "FID ↓ context" in head

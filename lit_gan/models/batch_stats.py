@@ -1,0 +1,39 @@
+"""Running a generator with batch statistics, as the DCGAN and WGAN reference code samples.
+
+Radford et al.'s dcgan_code, Arjovsky et al.'s WassersteinGAN and Gulrajani et al.'s
+improved_wgan_training never switch G to inference mode: every sample grid normalises
+each BatchNorm layer with the statistics of the batch being generated. compare_gan
+(Lucic et al. 2018) samples with the running averages instead (``is_training=False``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+from torch import nn
+
+SampleMode = Literal["eval", "batch_stats"]
+SAMPLE_MODES = ("eval", "batch_stats")
+
+
+@contextmanager
+def batch_statistics(net: nn.Module) -> Iterator[None]:
+    """``net`` in eval mode except its BatchNorm layers, which use the current batch's
+    statistics. Their running statistics (and ``num_batches_tracked``) stay bit-identical:
+    with ``track_running_stats`` off, a BatchNorm in training mode neither reads nor
+    updates its buffers. Dropout stays off. Modes and flags are restored on exit."""
+    was_training = net.training
+    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    tracked = [m.track_running_stats for m in norms]
+    net.eval()
+    for m in norms:
+        m.train()
+        m.track_running_stats = False
+    try:
+        yield
+    finally:
+        for m, flag in zip(norms, tracked):
+            m.track_running_stats = flag
+        net.train(was_training)
