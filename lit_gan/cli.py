@@ -8,13 +8,16 @@ What this adds to LightningCLI:
   version, so nothing is overwritten. With wandb (experiments/_base/wandb.yaml) it is
   ``runs/lit_gan/<wandb run id>/``, and the resolved config also becomes the wandb run's
   config.
-- ``--max_iterations N`` trains for N generator iterations (Lightning's
-  ``max_steps`` counts optimizer steps, several per iteration).
-- ``--ckpt_path last`` resumes from the newest ``last.ckpt`` of any earlier run of the
-  same experiment (Lightning alone would only look in the new, empty run directory).
-  The resumed run writes into a new version directory.
-- A ModelCheckpoint (``--checkpoint.*``, refreshes ``last.ckpt`` every epoch) and a SampleGrid
-  (``--samples.*``) are always on.
+- ``--max_iterations N`` trains for N generator iterations (Lightning's ``max_steps``
+  counts optimizer steps, several per iteration); both become a stop request
+  (lit_gan.callbacks.training_length) so that resumes stay exact.
+- ``--ckpt_path last`` resumes from the most recently written ``last.ckpt`` of the
+  experiment's runs (Lightning alone would only look in the new, empty run directory),
+  says which, and refuses a damaged file in one line. The resumed run writes into a new
+  version directory.
+- Always on: RunCheckpoint (``--checkpoint.*``: a ``last.ckpt`` that resumes exactly, also
+  written on SIGTERM / SIGINT), DivergenceGuard (``--divergence.*``) and a SampleGrid
+  (``--samples.*``).
 """
 
 from __future__ import annotations
@@ -25,25 +28,24 @@ from typing import Any
 
 import lightning as L
 import yaml
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger, WandbLogger
 
+from lit_gan.callbacks.divergence import DivergenceGuard
+from lit_gan.callbacks.run_checkpoint import RunCheckpoint
+from lit_gan.callbacks.run_dir_cleanup import RunDirCleanup
 from lit_gan.callbacks.samples import SampleGrid
+from lit_gan.callbacks.training_length import TrainingLength
+from lit_gan.launch import check_world_size
 from lit_gan.models.adversarial import AdversarialModel
+from lit_gan.program import program_name
+from lit_gan.training.resume import describe, newest_checkpoint, read_checkpoint
 
 TRAINER_DEFAULTS: dict[str, Any] = {
     "default_root_dir": "runs",
     "logger": {"class_path": "lightning.pytorch.loggers.CSVLogger", "init_args": {"save_dir": "runs", "name": "default"}},
     "log_every_n_steps": 50,
 }
-
-
-def find_last_checkpoint(run_root: Path) -> Path | None:
-    """The newest ``last.ckpt`` under ``run_root/<version>/checkpoints/`` (by mtime); the
-    version folder is ``version_<k>`` for CSV / TensorBoard, the run id for wandb."""
-    candidates = list(run_root.glob("*/checkpoints/last*.ckpt"))
-    return max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None
 
 
 class GANTrainer(L.Trainer):
@@ -88,9 +90,16 @@ class GANCLI(LightningCLI):
         kwargs.setdefault("trainer_defaults", TRAINER_DEFAULTS)
         kwargs.setdefault("save_config_kwargs", {"overwrite": False})
         kwargs.setdefault("auto_configure_optimizers", False)
+        kwargs.setdefault("parser_kwargs", {"prog": program_name()})  # not "__main__.py"
         super().__init__(
             AdversarialModel, L.LightningDataModule, subclass_mode_model=True, subclass_mode_data=True, **kwargs
         )
+
+    def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
+        trainer = super().instantiate_trainer(**kwargs)
+        check_world_size(trainer.num_devices, trainer.num_nodes)  # torchrun / srun must match the config
+        RunDirCleanup.attach(trainer)  # a fit failing before its first step leaves no empty version_k
+        return trainer
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.link_arguments("data.data_shape", "model.init_args.data_shape", apply_on="instantiate")
@@ -100,40 +109,50 @@ class GANCLI(LightningCLI):
             default=None,
             help="Train for this many generator iterations (overrides trainer.max_steps).",
         )
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
-        # save_top_k=1 without a monitor keeps the newest epoch's checkpoint, and with it
-        # last.ckpt is refreshed every epoch (with save_top_k=0 only at the end of fit,
-        # which a preempted job never reaches).
+        # RunCheckpoint: ModelCheckpoint whose last.ckpt resumes exactly (lit_gan.callbacks.run_checkpoint).
+        parser.add_lightning_class_args(RunCheckpoint, "checkpoint")
+        # save_top_k=1 without a monitor keeps the newest epoch's checkpoint; last.ckpt is
+        # refreshed at the end of every epoch and of the run, and on SIGTERM / SIGINT.
         parser.set_defaults({"checkpoint.save_last": True, "checkpoint.save_top_k": 1})
+        parser.add_lightning_class_args(DivergenceGuard, "divergence")
         parser.add_lightning_class_args(SampleGrid, "samples")
 
     def before_fit(self) -> None:
+        # --max_iterations and trainer.max_steps become a stop request (TrainingLength), so that
+        # Lightning never treats a resume as iteration-based (see lit_gan.callbacks.training_length).
         iterations = self.config_init[self.subcommand].get("max_iterations")
-        if iterations is not None:
-            if iterations <= 0:
-                raise ValueError(f"--max_iterations must be positive, got {iterations}")
-            self.trainer.fit_loop.epoch_loop.max_steps = self.model.max_steps_for(iterations)
+        max_steps = self.trainer.max_steps if self.trainer.max_steps != -1 else None
+        if iterations is not None or max_steps is not None:
+            self.trainer.callbacks.insert(0, TrainingLength(iterations, max_steps))  # before the checkpoint callback
+            self.trainer.fit_loop.epoch_loop.max_steps = -1
+            if self.trainer.fit_loop.max_epochs is None:
+                self.trainer.fit_loop.max_epochs = -1  # as Lightning does when max_steps is set
 
     def _resolve_ckpt_path(self, ckpt_path: str | None) -> str | None:
-        if ckpt_path != "last":
-            if ckpt_path is not None and not Path(ckpt_path).is_file():
-                raise FileNotFoundError(f"--ckpt_path {ckpt_path}: no such checkpoint file")
-            return ckpt_path
+        if ckpt_path is None:
+            return None
+        if ckpt_path == "last":
+            run_root = self._run_root()
+            found = newest_checkpoint(run_root)
+            if found is None:
+                L.pytorch.utilities.rank_zero_warn(
+                    f"--ckpt_path last: no last.ckpt under {run_root}/*/checkpoints/; starting from scratch"
+                )
+                return None
+            ckpt_path = str(found)
+        state = read_checkpoint(ckpt_path)  # a damaged file: one line naming it, not a pickle traceback
+        L.pytorch.utilities.rank_zero_info(f"Resuming from {ckpt_path} ({describe(state)})")
+        return ckpt_path
+
+    def _run_root(self) -> Path:
+        """Where this experiment's runs live: ``<save_dir>/<name>`` of its logger."""
         logger = self.trainer.logger
         if logger is None:
-            run_root = Path(self.trainer.default_root_dir)
-        elif getattr(logger, "root_dir", None) is not None:  # CSV / TensorBoard: <save_dir>/<name>
-            run_root = Path(logger.root_dir)
-        else:  # wandb has no root_dir; its runs live in <save_dir>/<name>/<run id>/ (GANTrainer.log_dir)
-            run_root = Path(logger.save_dir or self.trainer.default_root_dir) / str(logger.name)
-        found = find_last_checkpoint(run_root)
-        if found is None:
-            L.pytorch.utilities.rank_zero_warn(
-                f"--ckpt_path last: no last.ckpt under {run_root}/*/checkpoints/; starting from scratch"
-            )
-            return None
-        L.pytorch.utilities.rank_zero_info(f"Resuming from {found}")
-        return str(found)
+            return Path(self.trainer.default_root_dir)
+        if getattr(logger, "root_dir", None) is not None:  # CSV / TensorBoard: <save_dir>/<name>
+            return Path(logger.root_dir)
+        # wandb has no root_dir; its runs live in <save_dir>/<name>/<run id>/ (GANTrainer.log_dir)
+        return Path(logger.save_dir or self.trainer.default_root_dir) / str(logger.name)
 
     def fit(self, model, **kwargs: Any) -> None:
         kwargs["ckpt_path"] = self._resolve_ckpt_path(kwargs.get("ckpt_path"))

@@ -15,6 +15,7 @@ import yaml
 from PIL import Image
 
 from lit_gan.cli import GANCLI, main
+from lit_gan.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / "experiments" / "quickstart.yaml"
@@ -252,7 +253,7 @@ def test_validate_and_test_from_checkpoint_log_metrics(toy_run, tmp_path, monkey
 @pytest.mark.parametrize("stage", ["fit", "validate", "test"])
 def test_missing_ckpt_path_is_a_clear_error(tmp_path, monkeypatch, stage):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(FileNotFoundError, match=r"--ckpt_path missing\.ckpt: no such checkpoint file"):
+    with pytest.raises(UserError, match=r"--ckpt_path missing\.ckpt: no such checkpoint file"):
         main([stage, *toy_args(tmp_path / "runs", iterations=1), "--ckpt_path", "missing.ckpt"])
 
 
@@ -301,8 +302,8 @@ def test_entry_points_in_a_subprocess(tmp_path):
     results = {k: (p.communicate(timeout=300), p.returncode) for k, p in procs.items()}
 
     (out, err), code = results["module"]
-    assert code != 0
-    assert "FileNotFoundError" in err and str(missing) in err
+    assert code == 2  # a user error: one message, no traceback (tests/test_main.py)
+    assert "Traceback" not in err and "error: mnist data not found" in err and str(missing) in err
     assert "--data.init_args.download=true" in err
 
     if script is None:

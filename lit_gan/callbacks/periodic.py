@@ -11,7 +11,7 @@ from PIL import Image
 from torchvision.utils import make_grid
 
 from lit_gan.atomic import atomic_path
-from lit_gan.callbacks.image_logging import log_image
+from lit_gan.callbacks.image_logging import log_image, scalar_step
 
 
 def to_uint8_grid(images: torch.Tensor, nrow: int) -> np.ndarray:
@@ -46,13 +46,16 @@ class PeriodicPicture(L.Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         it = pl_module.iterations
         if self.every_n_iterations and it and it % self.every_n_iterations == 0 and it != self._last_written:
-            self.write(trainer, pl_module)
+            self.write(trainer, pl_module, scalar_step(trainer))
 
     def on_train_end(self, trainer, pl_module) -> None:
         if pl_module.iterations != self._last_written:
-            self.write(trainer, pl_module)
+            # the loop has counted the last batch by now: its scalars sit one step back
+            self.write(trainer, pl_module, max(scalar_step(trainer) - 1, 0))
 
-    def write(self, trainer: L.Trainer, pl_module) -> Path | None:
+    def write(self, trainer: L.Trainer, pl_module, step: int) -> Path | None:
+        """``step``: the logger step of the batch that produced this model state, so the
+        picture sits beside that batch's scalars in TensorBoard / wandb."""
         self._last_written = pl_module.iterations
         log_dir = trainer.log_dir  # a broadcast under DDP: every rank must ask
         if not trainer.is_global_zero:
@@ -60,5 +63,5 @@ class PeriodicPicture(L.Callback):
         path = Path(log_dir or trainer.default_root_dir) / self.folder / f"iter_{pl_module.iterations:07d}.png"
         if not self.render(trainer, pl_module, path):
             return None
-        log_image(trainer, self.key, np.asarray(Image.open(path).convert("RGB")), trainer.global_step)
+        log_image(trainer, self.key, np.asarray(Image.open(path).convert("RGB")), step)
         return path

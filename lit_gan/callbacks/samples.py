@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torchvision.utils import make_grid
 
 from lit_gan.callbacks.periodic import PeriodicPicture, save_png, to_uint8_grid
 
@@ -40,13 +41,32 @@ class SampleGrid(PeriodicPicture):
             from lit_gan.callbacks.scatter import plot_points_2d
 
             points = pl_module.sample(self.num_points, generator=generator).float().cpu().numpy()
+            finite = np.isfinite(points).all(axis=1)
+            title = f"iteration {pl_module.iterations}"
+            if not finite.all():  # say so rather than draw an empty plot
+                title += f": {int((~finite).sum())} of {len(points)} points are NaN / inf (not drawn)"
+                self._warn_not_finite(pl_module, f"{int((~finite).sum())} of {len(points)} points are NaN / inf")
             dm = trainer.datamodule
             modes = np.asarray(getattr(dm, "modes", np.zeros((0, 2))))
-            plot_points_2d(points, modes, path=path, title=f"iteration {pl_module.iterations}", std=getattr(dm, "mode_std", None))
+            plot_points_2d(points[finite], modes, path=path, title=title, std=getattr(dm, "mode_std", None))
         else:
-            images = pl_module.sample(self.num_images, generator=generator)
-            save_png(to_uint8_grid(images, nrow=math.ceil(math.sqrt(self.num_images))), path)
+            images = pl_module.sample(self.num_images, generator=generator).detach().float().cpu()
+            nrow = math.ceil(math.sqrt(self.num_images))
+            grid = to_uint8_grid(images.nan_to_num(0.0, 0.0, 0.0), nrow=nrow)
+            bad = ~torch.isfinite(images).all(dim=1, keepdim=True)  # (N, 1, H, W)
+            if bad.any():  # non-finite pixels in red, and a warning naming how many images
+                mask = make_grid(bad.float(), nrow=nrow, padding=2, pad_value=0.0)[0].numpy() > 0.5  # same layout
+                grid[mask] = (255, 0, 0)
+                self._warn_not_finite(pl_module, f"{int(bad.flatten(1).any(1).sum())} of {len(images)} images have "
+                                      "NaN / inf pixels (drawn red)")
+            save_png(grid, path)
         return True
+
+    @staticmethod
+    def _warn_not_finite(pl_module, what: str) -> None:
+        from lightning.pytorch.utilities import rank_zero_warn
+
+        rank_zero_warn(f"samples at iteration {pl_module.iterations}: {what}; the generator has diverged")
 
     def render_translations(self, trainer, pl_module, path: Path) -> bool:
         """The first images of the val split (else test, else train), the same every time."""

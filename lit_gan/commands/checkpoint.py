@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from lit_gan.models.adversarial import AdversarialModel
+from lit_gan.training.divergence import first_non_finite_tensor
 
 
 class CommandError(Exception):
@@ -25,6 +26,10 @@ def load_model(ckpt: str | Path, device: str = "cpu") -> AdversarialModel:
     meta = state.get("lit_gan") if isinstance(state, dict) else None
     if not meta or "model_class" not in meta:
         raise CommandError(f"{path} was not written by lit_gan (no 'lit_gan' entry); train with `python -m lit_gan fit`")
+    bad = first_non_finite_tensor(state.get("state_dict", {}))
+    if bad is not None:  # checkpoints of older versions could hold the weights of a diverged run
+        raise CommandError(f"{path} holds non-finite weights ({bad} has NaN or inf): the run diverged before it "
+                           "was saved; use an earlier checkpoint of the run")
     module_name, _, class_name = meta["model_class"].rpartition(".")
     try:
         cls = getattr(importlib.import_module(module_name), class_name)

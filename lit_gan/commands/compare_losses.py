@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 
 from lit_gan.atomic import atomic_path
 from lit_gan.callbacks.scatter import plot_points_2d, save_figure_atomic
-from lit_gan.cli import find_last_checkpoint
+from lit_gan.training.resume import newest_checkpoint
 from lit_gan.commands.checkpoint import CommandError, load_model
 from lit_gan.data.toy import Toy2DDataModule
 from lit_gan.metrics.modes import mode_statistics
@@ -42,7 +42,7 @@ def finished_checkpoint(runs: Path, name: str) -> Path | None:
     """last.ckpt of a run that reached its end (fit exits 0 only then; the marker says so)."""
     if not (runs / name / "DONE").is_file():
         return None
-    return find_last_checkpoint(runs / name)
+    return newest_checkpoint(runs / name)
 
 
 def train(config: Path, seed: int, runs: Path, max_iterations: int | None, quiet: bool) -> Path:
@@ -62,7 +62,7 @@ def train(config: Path, seed: int, runs: Path, max_iterations: int | None, quiet
         detail = (done.stderr or "")[-2000:] if quiet else ""
         raise CommandError(f"training {name} failed (exit {done.returncode}): {' '.join(cmd)}\n{detail}")
     (runs / name / "DONE").write_text("finished\n")
-    ckpt = find_last_checkpoint(runs / name)
+    ckpt = newest_checkpoint(runs / name)
     if ckpt is None:
         raise CommandError(f"{name} finished without a last.ckpt under {runs / name}")
     return ckpt
@@ -96,7 +96,7 @@ def draw(configs: list[Path], seeds: list[int], points: dict, stats: dict, datam
 
 
 def summary_markdown(configs: list[Path], seeds: list[int], stats: dict, min_count: int) -> str:
-    lines = [f"| loss | " + " | ".join(f"seed {s}" for s in seeds) + " | mean modes | mean HQ |",
+    lines = ["| loss | " + " | ".join(f"seed {s}" for s in seeds) + " | mean modes | mean HQ |",
              "|---" * (len(seeds) + 3) + "|"]
     for config in configs:
         row = [stats[config.stem][s] for s in seeds]

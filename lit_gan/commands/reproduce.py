@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from lit_gan.atomic import atomic_path
-from lit_gan.cli import find_last_checkpoint
+from lit_gan.training.resume import newest_checkpoint
 from lit_gan.reproduce.evaluations import EVALUATE_OPTIONS, evaluate_checkpoint, evaluate_floor
 from lit_gan.reproduce.readme import update_readme
 from lit_gan.reproduce.report import RowResult, markdown, results_table
@@ -160,7 +160,7 @@ class Reproduction:
                 continue
             for run in self.runs(row):
                 state = ("finished" if run.finished_checkpoint() else
-                         "resume" if run.dir.is_dir() and find_last_checkpoint(run.dir) else "train")
+                         "resume" if run.dir.is_dir() and newest_checkpoint(run.dir) else "train")
                 lines.append(f"  {row.name} seed {run.seed}: {state} {run.id} = fit --config {config} "
                              f"{' '.join(fit_args + self.row_extra(config))}; evaluate {metrics}")
         return lines

@@ -37,6 +37,7 @@ from torch.utils.data import DataLoader, Dataset
 from lit_gan.data.download import DownloadError, safe_extract
 from lit_gan.data.face_folder import FaceFolderDataset, PreparedDataset, prepare, prepared_path
 from lit_gan.data.image_folders import list_images as list_folder_images
+from lit_gan.data.resumable import resumable_train_loader
 
 SPLITS = ("train", "val", "test")  # partition codes 0, 1, 2
 OFFICIAL_SIZES = (162_770, 19_867, 19_962)
@@ -281,6 +282,8 @@ class CelebADataModule(L.LightningDataModule):
     def _loader(self, ds: Dataset | None, train: bool) -> DataLoader:
         if ds is None:
             raise RuntimeError("Call datamodule.setup() before asking for a dataloader.")
+        if train:  # resumable mid-epoch: the loader's position goes into checkpoints
+            return resumable_train_loader(ds, self.batch_size, num_workers=self.num_workers, pin_memory=self.pin_memory)
         return DataLoader(ds, batch_size=self.batch_size, shuffle=train, drop_last=train,
                           num_workers=self.num_workers, pin_memory=self.pin_memory,
                           persistent_workers=self.num_workers > 0)

@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
-
 import numpy as np
 import torch
 from PIL import Image
-from torch.utils.data import Sampler
+
+from lit_gan.data.resumable import ResumableSampler
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
@@ -84,28 +83,14 @@ def item_rng(index: int | tuple[int, int], random: bool) -> tuple[int, np.random
     return int(index), np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
 
 
-class EpochSampler(Sampler):
+class EpochSampler(ResumableSampler):
     """Yields ``(index, item_seed)``; the order (shuffled or not) and the seeds come from
-    ``numpy.random.default_rng([seed, epoch])``. Lightning calls ``set_epoch`` before each epoch (and a
-    resumed run gets the right epoch); without it each pass over the sampler advances the epoch, so a
-    plain loop does not repeat the same crops. Under DDP Lightning wraps it (DistributedSamplerWrapper)
-    and each rank takes its share of the same list, as ``seed`` is the same on every rank."""
+    ``numpy.random.default_rng([seed, epoch])``, and the position goes into checkpoints
+    (lit_gan.data.resumable). Under DDP Lightning wraps it (DistributedSamplerWrapper) and each
+    rank takes its share of the same list, as ``seed`` is the same on every rank."""
 
     def __init__(self, length: int, seed: int, shuffle: bool = True) -> None:
-        self.length, self.seed, self.shuffle, self.epoch = length, int(seed), shuffle, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = int(epoch)
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __iter__(self) -> Iterator[tuple[int, int]]:
-        rng = np.random.default_rng([self.seed, self.epoch])
-        order = rng.permutation(self.length) if self.shuffle else np.arange(self.length)
-        seeds = rng.integers(0, 2**63, self.length, dtype=np.uint64)
-        self.epoch += 1
-        return iter(zip(order.tolist(), seeds.tolist()))
+        super().__init__(length, seed, shuffle, item_seeds=True)
 
 
 def check_sizes(load_size: int, crop_size: int, batch_size: int, num_workers: int) -> None:

@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from lit_gan.data.download import DownloadError, download_file
 from lit_gan.data.idx import read_idx_images, read_idx_labels
+from lit_gan.data.resumable import resumable_train_loader
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -222,6 +223,8 @@ class MNISTDataModule(L.LightningDataModule):
     def _loader(self, ds: Dataset | None, train: bool) -> DataLoader:
         if ds is None:
             raise RuntimeError("Call datamodule.setup() before asking for a dataloader.")
+        if train:  # resumable mid-epoch: the loader's position goes into checkpoints
+            return resumable_train_loader(ds, self.batch_size, num_workers=self.num_workers, pin_memory=self.pin_memory)
         return DataLoader(
             ds, batch_size=self.batch_size, shuffle=train, drop_last=train,
             num_workers=self.num_workers, pin_memory=self.pin_memory,

@@ -25,6 +25,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, TensorDataset
 
+from lit_gan.data.resumable import resumable_train_loader
+
 ToyName = Literal["ring8", "grid25"]
 
 # Per-mode standard deviation each paper used (see the module docstring for sources).
@@ -139,7 +141,8 @@ class Toy2DDataModule(L.LightningDataModule):
 
     # The data is a few MB in memory: worker processes would only add start-up cost.
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self._split("train"), batch_size=self.hparams.batch_size, shuffle=True, drop_last=True)
+        # resumable mid-epoch: the loader's position goes into checkpoints
+        return resumable_train_loader(self._split("train"), self.hparams.batch_size)
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self._split("val"), batch_size=self.hparams.batch_size, shuffle=False)

@@ -31,7 +31,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from lit_gan.data.archives import Archive, download_dataset, manual_steps, warn_on_counts
-from lit_gan.data.image_folders import EpochSampler, Jitter, check_sizes, item_rng, list_images, load_rgb
+from lit_gan.data.image_folders import Jitter, check_sizes, item_rng, list_images, load_rgb
+from lit_gan.data.resumable import resumable_train_loader
 
 SERVER = "http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/"
 ARCHIVES: dict[str, Archive] = {
@@ -198,13 +199,11 @@ class UnpairedImageDataModule(L.LightningDataModule):
     def _loader(self, ds: Dataset | None, train: bool) -> DataLoader:
         if ds is None:
             raise RuntimeError("Call datamodule.setup() before asking for a dataloader.")
-        sampler = None
-        if train:
-            seed = self.seed if self.seed is not None else torch.initial_seed()
-            sampler = EpochSampler(len(ds), seed, shuffle=not self.serial_batches)
-        return DataLoader(ds, batch_size=self.batch_size, sampler=sampler, drop_last=train,
-                          num_workers=self.num_workers, pin_memory=self.pin_memory,
-                          persistent_workers=self.num_workers > 0)
+        if train:  # (seed, epoch)-ordered with per-item seeds; its position goes into checkpoints
+            return resumable_train_loader(ds, self.batch_size, self.seed, shuffle=not self.serial_batches,
+                                          item_seeds=True, num_workers=self.num_workers, pin_memory=self.pin_memory)
+        return DataLoader(ds, batch_size=self.batch_size, num_workers=self.num_workers,
+                          pin_memory=self.pin_memory, persistent_workers=self.num_workers > 0)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_set, train=True)

@@ -94,9 +94,18 @@ class ModeCoverage(Callback):
     numbers of different epochs (and runs) differ only because the generator did.
     Reads the true modes from ``trainer.datamodule.modes`` / ``.mode_std``, i.e. it
     works with ``Toy2DDataModule``. ``trainer.test`` logs the same under ``test/``.
+
+    With ``at_end`` (default) the final weights are scored too: a fit whose last batch is
+    not followed by a validation (Lightning's ``max_steps`` stopping mid-epoch,
+    ``check_val_every_n_epoch > 1``) gets one more ``val/`` row at the end, at the step of
+    its last training batch, so ``metrics.csv`` always ends with the numbers of the final
+    weights. It goes to the loggers and ``trainer.callback_metrics`` (a ModelCheckpoint
+    monitor does not see it: no checkpoint is saved after it). A stop request
+    (``trainer.should_stop``) makes Lightning validate after the last batch by itself;
+    then nothing is added.
     """
 
-    def __init__(self, num_samples: int = 2500, min_count: int = 20, seed: int = 0) -> None:
+    def __init__(self, num_samples: int = 2500, min_count: int = 20, seed: int = 0, at_end: bool = True) -> None:
         if num_samples < 1 or min_count < 1:
             raise ValueError(f"ModeCoverage: num_samples ({num_samples}) and min_count ({min_count}) must be >= 1.")
         if min_count > num_samples:
@@ -104,11 +113,35 @@ class ModeCoverage(Callback):
         self.num_samples = num_samples
         self.min_count = min_count
         self.seed = seed
+        self.at_end = at_end
+        self._validated_step: int | None = None  # global_step of this fit's latest validation
+
+    def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._validated_step = None
 
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if trainer.sanity_checking:  # an untrained G: numbers nobody should read
             return
         self._log(trainer, pl_module, prefix="val")
+        self._validated_step = trainer.global_step
+
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        """Score the final weights unless a validation just did (see the class docstring)."""
+        if not self.at_end or self._validated_step == trainer.global_step:
+            return
+        stats = self.compute(trainer, pl_module)
+        metrics = {"val/modes_covered": float(stats["modes_covered"]),
+                   "val/high_quality_fraction": stats["high_quality_fraction"]}
+        # ``self.log`` is not allowed in on_train_end. Lightning logs a validation that
+        # follows training batch k (0-based, counted over the whole run) at step k, the
+        # step of that batch's own train row; after the last batch its counter is k + 1.
+        batches = getattr(trainer.fit_loop.epoch_loop, "_batches_that_stepped", None)
+        step = batches - 1 if isinstance(batches, int) and batches > 0 else trainer.global_step
+        trainer.callback_metrics.update({k: torch.tensor(v) for k, v in metrics.items()})
+        for logger in trainer.loggers:  # Lightning's loggers write on global rank 0 only
+            logger.log_metrics(metrics, step=step)
+            logger.save()
+        self._validated_step = trainer.global_step
 
     def on_test_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._log(trainer, pl_module, prefix="test")

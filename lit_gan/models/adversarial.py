@@ -9,9 +9,12 @@ iteration).
 
 Counting: Lightning's ``trainer.global_step`` counts optimizer steps (Lightning
 #17958), so one generator iteration is ``n_critic + n_gen`` global steps. To train for
-N generator iterations pass ``--max_iterations N`` to ``fit`` (the CLI turns it into
-``trainer.max_steps = N * optimizer_steps_per_iteration``) or, from Python,
-``Trainer(max_steps=model.max_steps_for(N))``. ``train/iteration`` logs the count.
+N generator iterations pass ``--max_iterations N`` to ``fit`` or, from Python, add
+``lit_gan.callbacks.training_length.TrainingLength(max_iterations=N)`` (a stop request;
+Lightning's own ``max_steps`` makes resumes inexact). ``train/iteration`` logs the count.
+
+Divergence: every update is checked before it is applied (``lit_gan.training.divergence``;
+policy from the CLI's ``--divergence.*``).
 
 Subclasses say what their losses are and nothing else:
 ``discriminator_loss(batch) -> (loss, logs)``, ``generator_loss(batch) -> (loss, logs)``,
@@ -26,6 +29,7 @@ import lightning as L
 from torch import Tensor
 
 from lit_gan.models import rng
+from lit_gan.training import divergence
 
 
 class AdversarialModel(L.LightningModule):
@@ -39,6 +43,9 @@ class AdversarialModel(L.LightningModule):
         self.n_critic, self.n_gen, self.grad_clip = n_critic, n_gen, grad_clip
         self.batches_seen = 0  # critic updates so far; saved in checkpoints
         self.iterations = 0  # generator iterations so far; saved in checkpoints
+        self.skipped_steps = 0  # updates dropped by the divergence policy "skip"; saved in checkpoints
+        # Set by the CLI's DivergenceGuard (``--divergence.*``); a run property, not a hyperparameter.
+        self.divergence_policy = divergence.DivergencePolicy()
 
     # ---- what a subclass provides -------------------------------------------------
     def discriminator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
@@ -95,10 +102,30 @@ class AdversarialModel(L.LightningModule):
             loss, logs = loss_fn(batch)
             opt.zero_grad(set_to_none=True)
             self.manual_backward(loss)
-            if self.grad_clip is not None:
-                self.clip_gradients(opt, gradient_clip_val=self.grad_clip, gradient_clip_algorithm="norm")
-            opt.step()
+            if self._diverged(opt, loss, loss_fn):
+                opt.zero_grad(set_to_none=True)  # policy "skip": drop this step, keep training
+            else:
+                if self.grad_clip is not None:
+                    self.clip_gradients(opt, gradient_clip_val=self.grad_clip, gradient_clip_algorithm="norm")
+                opt.step()
         return loss.detach(), {k: v.detach() for k, v in logs.items()}
+
+    def _diverged(self, opt, loss: Tensor, loss_fn) -> bool:
+        """Check the update before it is applied (lit_gan.training.divergence); raise
+        ``Diverged`` under the default policy, return True to skip the step."""
+        # fp16's loss scaler skips steps with inf gradients by design: judge only the loss there.
+        scaled = self._trainer is not None and str(self.trainer.precision) == "16-mixed"
+        params = [] if scaled else [p for group in opt.param_groups for p in group["params"]]
+        reason = divergence.check_update(loss, params, self.divergence_policy)
+        if reason is None:
+            return False
+        net = "discriminator" if "discriminator" in getattr(loss_fn, "__name__", "") else "generator"
+        where = f"iteration {self.iterations} (epoch {self.current_epoch}), {net} update"
+        if self.divergence_policy.action == "skip":
+            self.skipped_steps += 1
+            self.log("train/skipped_steps", float(self.skipped_steps))
+            return True
+        raise divergence.Diverged(f"training diverged at {where}: {reason}. {divergence.CAUSES}.")
 
     def _step_schedulers(self, interval: str) -> None:
         for config in self.trainer.lr_scheduler_configs:
@@ -122,6 +149,7 @@ class AdversarialModel(L.LightningModule):
             "model_class": f"{type(self).__module__}.{type(self).__qualname__}",
             "batches_seen": self.batches_seen,
             "iterations": self.iterations,
+            "skipped_steps": self.skipped_steps,
             "rng": rng.capture_all_ranks(),
             "datamodule": self._datamodule_config(),
         }
@@ -139,6 +167,7 @@ class AdversarialModel(L.LightningModule):
         state = checkpoint.get("lit_gan", {})
         self.batches_seen = state.get("batches_seen", 0)
         self.iterations = state.get("iterations", 0)
+        self.skipped_steps = state.get("skipped_steps", 0)
         # Restore RNG only when a Trainer resumes (not for load_from_checkpoint). This
         # runs before the train loader's iterator is made, which draws the shuffling
         # seed from the global stream; the sanity check in between draws nothing (our

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lit_gan.cli import find_last_checkpoint
+from lit_gan.training.resume import newest_checkpoint
 
 DONE = "DONE"  # written after `fit` exits 0: a checkpoint alone may be from an interrupted run
 
@@ -44,7 +44,7 @@ class Run:
         return self.root / self.id
 
     def finished_checkpoint(self) -> Path | None:
-        return find_last_checkpoint(self.dir) if (self.dir / DONE).is_file() else None
+        return newest_checkpoint(self.dir) if (self.dir / DONE).is_file() else None
 
 
 def tail(path: Path, chars: int = 2000) -> str:
@@ -86,12 +86,12 @@ def train(run: Run, extra_args: list[str]) -> Path:
     cmd = [sys.executable, "-m", "lit_gan", "fit", "--config", run.config, "--seed_everything", str(run.seed),
            "--trainer.logger.init_args.save_dir", str(run.root), "--trainer.logger.init_args.name", run.id,
            "--trainer.enable_progress_bar", "false", *run.fit_args, *extra_args]
-    interrupted = find_last_checkpoint(run.dir)
+    interrupted = newest_checkpoint(run.dir)
     if interrupted is not None:  # an earlier reproduce stopped mid-run: go on from there
         cmd += ["--ckpt_path", str(interrupted)]
     start = time.monotonic()
     run_logged(cmd, run.dir / "fit.log", f"training {run.id}")
-    ckpt = find_last_checkpoint(run.dir)
+    ckpt = newest_checkpoint(run.dir)
     if ckpt is None:
         raise RunFailed(f"training {run.id} ended without a last.ckpt under {run.dir}")
     seconds = time.monotonic() - start + (training_seconds(run) or 0.0)  # a resumed run adds up

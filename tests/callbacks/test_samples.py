@@ -41,5 +41,5 @@ def test_sample_grid_writes_png_and_tensorboard_image(tmp_path, tiny_mnist):
 
     events = EventAccumulator(str(tmp_path / "tb" / "version_0"), size_guidance={"images": 0}).Reload()
     logged = events.Images("samples")
-    assert [e.step for e in logged] == [4, 8]  # global steps of iterations 2 and 4
+    assert [e.step for e in logged] == [1, 3]  # the logger steps (batches) of iterations 2 and 4
     assert (logged[-1].height, logged[-1].width) == image.shape[:2]

@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch.utils.data import RandomSampler, SequentialSampler
 
+from lit_gan.data.resumable import ResumableSampler
 from lit_gan.data import mnist as mnist_module
 from lit_gan.data.download import DownloadError
 from lit_gan.data.idx import write_idx
@@ -109,7 +110,7 @@ def test_split_is_tail_of_train_file_and_loaders(tmp_path):
     assert dm.val_set.images[:, 0, 0, 0].tolist() == list(range(100, 120))
     assert dm.train_set.images[:, 0, 0, 0].tolist() == list(range(100))
     train, val, test = dm.train_dataloader(), dm.val_dataloader(), dm.test_dataloader()
-    assert isinstance(train.sampler, RandomSampler) and train.drop_last
+    assert isinstance(train.sampler, ResumableSampler) and train.sampler.shuffle and train.drop_last
     assert len(train) == 3  # 100 // 32, last partial batch dropped
     assert isinstance(val.sampler, SequentialSampler) and not val.drop_last and len(val) == 1
     assert len(test) == 1 and len(next(iter(test))[0]) == 30

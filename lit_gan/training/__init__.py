@@ -1,0 +1,1 @@
+"""What keeps a training run honest: divergence checks and preemption (signal) handling."""

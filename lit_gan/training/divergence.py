@@ -1,0 +1,91 @@
+"""Divergence: a non-finite (or, optionally, too large) loss or gradient stops the run.
+
+A GAN whose losses turn NaN trains on silently otherwise: its weights become NaN, the next
+``last.ckpt`` holds them and ``generate`` writes NaN samples. ``check_update`` runs after each
+backward pass and before the optimizer step (one host sync per optimizer step), so the
+weights that reach a checkpoint are those of the last good step.
+
+Policies (``--divergence.action``): ``stop`` (default) raises ``Diverged`` with the iteration,
+the net, the loss and the usual causes; the process exits with ``EXIT_DIVERGED``. ``skip``
+drops that optimizer step (its gradients are discarded) and counts it in
+``train/skipped_steps``; training goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Literal
+
+import torch
+import torch.distributed as dist
+from torch import Tensor
+
+EXIT_DIVERGED = 3  # distinct from 1 (a crash) and 2 (a user error): "the run diverged"
+
+CAUSES = ("usual causes: a learning rate too high for this loss, fp16 ('16-mixed') overflow (use bf16-mixed "
+          "or 32), a gradient penalty under fp16, or an unbounded critic (WGAN without clipping or penalty). "
+          "Resume from the last checkpoint with a lower learning rate, or pass --divergence.action skip to "
+          "drop such steps and go on")
+
+
+class Diverged(RuntimeError):
+    """The run diverged; the message names where and how. Exit code ``EXIT_DIVERGED``."""
+
+    exit_code = EXIT_DIVERGED
+
+
+@dataclass(frozen=True)
+class DivergencePolicy:
+    action: Literal["stop", "skip"] = "stop"
+    max_loss: float | None = None  # a finite loss above this also counts as divergence
+
+    def __post_init__(self) -> None:
+        if self.action not in ("stop", "skip"):
+            raise ValueError(f"divergence action must be 'stop' or 'skip', got {self.action!r}")
+        if self.max_loss is not None and not self.max_loss > 0:
+            raise ValueError(f"divergence max_loss must be positive or null, got {self.max_loss}")
+
+
+def _reduce_flags(flags: Tensor) -> Tensor:
+    """Every rank must take the same decision (one rank's loss may exceed the bound alone)."""
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+    return flags
+
+
+def check_update(loss: Tensor, params: Iterable[Tensor], policy: DivergencePolicy) -> str | None:
+    """Why this update must not be applied (non-finite loss / gradient, loss above the
+    bound), or None. Call after backward, before the optimizer step."""
+    grads = [p.grad for p in params if p.grad is not None]
+    loss = loss.detach().float()
+    grad_norm = torch.stack(torch._foreach_norm(grads)).float().norm() if grads else loss.new_zeros(())
+    too_large = loss > policy.max_loss if policy.max_loss is not None else loss.new_zeros((), dtype=torch.bool)
+    flags = torch.stack([~torch.isfinite(loss), ~torch.isfinite(grad_norm), too_large]).float()
+    # DDP has already all-reduced the gradients, so their verdict is the same on every rank (and a
+    # NaN loss makes NaN gradients); only a loss-only check or the loss bound needs a collective.
+    if policy.max_loss is not None or not grads:
+        flags = _reduce_flags(flags)
+    flags = flags.tolist()  # the one host sync
+    if not any(flags):
+        return None
+    if flags[0]:
+        return f"the loss is {loss.item()}"
+    if flags[1]:
+        return f"the gradient norm is {grad_norm.item()} (loss {loss.item():.4g})"
+    return f"the loss {loss.item():.4g} exceeds --divergence.max_loss {policy.max_loss}"
+
+
+def first_non_finite(module: torch.nn.Module) -> str | None:
+    """The name of the first parameter or buffer holding NaN or inf, or None."""
+    for name, tensor in list(module.named_parameters()) + list(module.named_buffers()):
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            return name
+    return None
+
+
+def first_non_finite_tensor(state_dict: dict) -> str | None:
+    """The same for a checkpoint's ``state_dict``."""
+    for name, tensor in state_dict.items():
+        if isinstance(tensor, Tensor) and tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            return name
+    return None

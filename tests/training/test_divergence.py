@@ -1,0 +1,112 @@
+"""Divergence: the check itself, the model step, and a real run that diverges."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from lit_gan.models import GAN
+from lit_gan.training.divergence import DivergencePolicy, Diverged, check_update, first_non_finite_tensor
+from tests.run_helpers import fit_command, last, run, write_callbacks
+
+
+def _param_with_grad(value: float) -> torch.nn.Parameter:
+    p = torch.nn.Parameter(torch.zeros(3))
+    p.grad = torch.full((3,), value)
+    return p
+
+
+def test_check_update_names_the_reason():
+    stop = DivergencePolicy()
+    assert check_update(torch.tensor(0.7), [_param_with_grad(1.0)], stop) is None
+    assert "loss is nan" in check_update(torch.tensor(math.nan), [_param_with_grad(1.0)], stop)
+    assert "gradient norm is inf" in check_update(torch.tensor(0.7), [_param_with_grad(math.inf)], stop)
+    bounded = DivergencePolicy(max_loss=5.0)
+    assert check_update(torch.tensor(4.9), [_param_with_grad(1.0)], bounded) is None
+    assert "exceeds --divergence.max_loss 5.0" in check_update(torch.tensor(5.1), [], bounded)
+
+
+def test_policy_refuses_bad_settings():
+    with pytest.raises(ValueError, match="'stop' or 'skip'"):
+        DivergencePolicy(action="ignore")
+    with pytest.raises(ValueError, match="positive"):
+        DivergencePolicy(max_loss=0.0)
+
+
+class _Opt:  # what toggled_optimizer / zero_grad / step need from a LightningOptimizer
+    def __init__(self, opt):
+        self.optimizer, self.param_groups = opt, opt.param_groups
+
+    def zero_grad(self, set_to_none=True):
+        self.optimizer.zero_grad(set_to_none=set_to_none)
+
+    def step(self):
+        self.optimizer.step()
+
+
+def _nan_step(policy: DivergencePolicy):
+    torch.manual_seed(0)
+    model = GAN(data_shape=(2,), latent_dim=4, generator="mlp", discriminator="mlp",
+                generator_options={"hidden": [8]}, discriminator_options={"hidden": [8]}, optimizer="adam")
+    model.divergence_policy = policy
+    model.toggled_optimizer = lambda opt: torch.enable_grad()  # no Trainer here
+    model.manual_backward = lambda loss: loss.backward()
+    opt = _Opt(torch.optim.Adam(model.discriminator.parameters(), lr=0.1))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def nan_loss(batch):
+        loss, logs = model.discriminator_loss(batch)
+        return loss * math.nan, logs
+
+    nan_loss.__name__ = "discriminator_loss"
+    return model, opt, before, nan_loss
+
+
+def test_a_nan_update_stops_before_the_weights_change():
+    model, opt, before, nan_loss = _nan_step(DivergencePolicy("stop"))
+    with pytest.raises(Diverged, match=r"iteration 0 \(epoch 0\), discriminator update: the loss is nan.*learning rate"):
+        model._update(opt, nan_loss, (torch.randn(16, 2), torch.zeros(16)))
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, before[key]), key
+
+
+def test_skip_policy_drops_the_step_and_counts_it(monkeypatch):
+    model, opt, before, nan_loss = _nan_step(DivergencePolicy("skip"))
+    monkeypatch.setattr(model, "log", lambda *a, **k: None)
+    model._update(opt, nan_loss, (torch.randn(16, 2), torch.zeros(16)))
+    assert model.skipped_steps == 1
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, before[key]), key
+
+
+def test_a_diverging_run_exits_3_and_keeps_the_last_good_checkpoint(tmp_path):
+    """NaN weights at batch 12 (mid-epoch 1): the next update's loss is NaN, the run stops with
+    exit code 3 and one message, and last.ckpt is still epoch 0's, finite."""
+    write_callbacks(tmp_path)
+    result = run(tmp_path, fit_command(tmp_path / "runs", "--max_iterations", "20",
+                                       "--trainer.callbacks+=test_callbacks.PoisonAt"), env={"POISON_AT_BATCH": "12"})
+    assert result.returncode == 3, result.stderr[-3000:]
+    assert "training diverged at iteration 6 (epoch 1), discriminator update: the loss is nan" in result.stderr
+    assert "Traceback" not in result.stderr
+    saved = last(tmp_path / "runs", 0)
+    assert saved["lit_gan"]["iterations"] == 4 and first_non_finite_tensor(saved["state_dict"]) is None
+
+
+def test_non_finite_weights_are_never_written(tmp_path):
+    """Poisoned at the batch that closes epoch 0, just before its checkpoint: the save refuses."""
+    write_callbacks(tmp_path)
+    result = run(tmp_path, fit_command(tmp_path / "runs", "--max_iterations", "20",
+                                       "--trainer.callbacks+=test_callbacks.PoisonAt"), env={"POISON_AT_BATCH": "8"})
+    assert result.returncode == 3, result.stderr[-3000:]
+    assert "the weights are not finite" in result.stderr and "previous checkpoint is kept" in result.stderr
+    assert not list((tmp_path / "runs").rglob("*.ckpt"))  # nothing good existed yet, nothing bad was written
+
+
+def test_loss_bound_with_skip_trains_on_without_moving(tmp_path):
+    result = run(tmp_path, fit_command(tmp_path / "runs", "--max_iterations", "3", "--divergence.action", "skip",
+                                       "--divergence.max_loss", "1e-6", "--trainer.log_every_n_steps", "1"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    saved = last(tmp_path / "runs", 0)
+    assert saved["lit_gan"]["iterations"] == 3 and saved["lit_gan"]["skipped_steps"] == 9  # 2 D + 1 G each
