@@ -52,7 +52,7 @@ class Pix2Pix(TranslationModel):
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be AtoB or BtoA, got {direction!r}")
         if inference not in ("paper", "eval"):
-            raise ValueError(f"inference must be 'paper' (dropout and batch statistics at test time) or 'eval'")
+            raise ValueError("inference must be 'paper' (dropout and batch statistics at test time) or 'eval'")
         check_betas(betas)
         self.save_hyperparameters()
         channels, size = data_shape[0], data_shape[-1]

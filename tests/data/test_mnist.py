@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from torch.utils.data import RandomSampler, SequentialSampler
+from torch.utils.data import SequentialSampler
 
-from lit_gan.data.resumable import ResumableSampler
 from lit_gan.data import mnist as mnist_module
 from lit_gan.data.download import DownloadError
 from lit_gan.data.idx import write_idx
 from lit_gan.data.mnist import FILES, MNISTDataModule
+from lit_gan.data.resumable import ResumableSampler
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
