@@ -19,15 +19,16 @@ SAMPLE_MODES = ("eval", "batch_stats")
 
 
 @contextmanager
-def batch_statistics(net: nn.Module) -> Iterator[None]:
+def batch_statistics(net: nn.Module, dropout: bool = False) -> Iterator[None]:
     """``net`` in eval mode except its BatchNorm layers, which use the current batch's
     statistics. Their running statistics (and ``num_batches_tracked``) stay bit-identical:
     with ``track_running_stats`` off, a BatchNorm in training mode neither reads nor
-    updates its buffers. Dropout stays off. Modes and flags are restored on exit."""
+    updates its buffers. Dropout stays off unless ``dropout`` (pix2pix's test time, Isola
+    et al. 2017 sec. 3.3). Modes and flags are restored on exit."""
     was_training = net.training
     norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     tracked = [m.track_running_stats for m in norms]
-    net.eval()
+    net.train(dropout)
     for m in norms:
         m.train()
         m.track_running_stats = False

@@ -10,28 +10,17 @@ import torch
 from torch import Tensor, nn
 
 from lit_gan.models.adversarial import AdversarialModel
+from lit_gan.models.batch_stats import batch_statistics
 from lit_gan.models.optim import build_schedule
 
 DIRECTIONS = ("AtoB", "BtoA")
 
 
-@contextmanager
-def paper_inference(net: nn.Module) -> Iterator[None]:
+def paper_inference(net: nn.Module):
     """pix2pix sec. 3.3: at test time the generator runs as in training: dropout on and
-    BatchNorm with the test batch's statistics. Momentum 0 keeps the running statistics
-    untouched, so evaluating never changes the model."""
-    was_training = net.training
-    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
-    momenta = [m.momentum for m in norms]
-    net.train()
-    for m in norms:
-        m.momentum = 0.0
-    try:
-        yield
-    finally:
-        for m, momentum in zip(norms, momenta):
-            m.momentum = momentum
-        net.train(was_training)
+    BatchNorm with the test batch's statistics, without touching the running statistics, so
+    evaluating never changes the model."""
+    return batch_statistics(net, dropout=True)
 
 
 @contextmanager
