@@ -128,7 +128,7 @@ class GANCLI(LightningCLI):
             if self.trainer.fit_loop.max_epochs is None:
                 self.trainer.fit_loop.max_epochs = -1  # as Lightning does when max_steps is set
 
-    def _resolve_ckpt_path(self, ckpt_path: str | None) -> str | None:
+    def _resolve_ckpt_path(self, ckpt_path: str | None, verb: str = "Resuming from") -> str | None:
         if ckpt_path is None:
             return None
         if ckpt_path == "last":
@@ -141,7 +141,7 @@ class GANCLI(LightningCLI):
                 return None
             ckpt_path = str(found)
         state = read_checkpoint(ckpt_path)  # a damaged file: one line naming it, not a pickle traceback
-        L.pytorch.utilities.rank_zero_info(f"Resuming from {ckpt_path} ({describe(state)})")
+        L.pytorch.utilities.rank_zero_info(f"{verb} {ckpt_path} ({describe(state)})")
         return ckpt_path
 
     def _run_root(self) -> Path:
@@ -159,11 +159,11 @@ class GANCLI(LightningCLI):
         self.trainer.fit(model, **kwargs)
 
     def validate(self, model, **kwargs: Any):
-        kwargs["ckpt_path"] = self._resolve_ckpt_path(kwargs.get("ckpt_path"))
+        kwargs["ckpt_path"] = self._resolve_ckpt_path(kwargs.get("ckpt_path"), "Validating")
         return self.trainer.validate(model, **kwargs)
 
     def test(self, model, **kwargs: Any):
-        kwargs["ckpt_path"] = self._resolve_ckpt_path(kwargs.get("ckpt_path"))
+        kwargs["ckpt_path"] = self._resolve_ckpt_path(kwargs.get("ckpt_path"), "Testing")
         return self.trainer.test(model, **kwargs)
 
 

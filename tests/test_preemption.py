@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import time
 
+import torch
 
 from tests.run_helpers import assert_same_run, fit_command, last, popen, run, write_callbacks
 
@@ -82,3 +83,14 @@ def test_sigterm_under_ddp_stops_every_rank_with_one_checkpoint(tmp_path):
     resumed = run(tmp_path, fit_command(tmp_path / "runs", *ddp, "--ckpt_path", "last"))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert last(tmp_path / "runs", 1)["lit_gan"]["iterations"] == 10
+
+
+def test_a_signal_saves_even_with_save_last_off(tmp_path):
+    """--checkpoint.save_last false opts out of last.ckpt, not out of keeping a stopped run's state."""
+    write_callbacks(tmp_path)
+    stopped = run(tmp_path, fit_command(tmp_path / "runs", "--max_iterations", "14", "--checkpoint.save_last", "false",
+                                        *SIGNAL_AT), env={"SIGNAL_AT_BATCH": "11"})
+    assert stopped.returncode == 143, stopped.stderr[-3000:]
+    saved = tmp_path / "runs" / "r" / "version_0" / "checkpoints" / "last-preempted.ckpt"
+    assert f"saved {saved}" in stopped.stderr
+    assert torch.load(saved, weights_only=False)["lit_gan"]["batches_seen"] == 11

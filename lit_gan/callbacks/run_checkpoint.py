@@ -28,7 +28,7 @@ from typing import Any
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 from lit_gan.callbacks.preemption import Preempted, SignalFlag
-from lit_gan.training.divergence import Diverged, first_non_finite
+from lit_gan.training.divergence import Diverged, first_non_finite_tensor
 
 
 class RunCheckpoint(ModelCheckpoint):
@@ -60,16 +60,16 @@ class RunCheckpoint(ModelCheckpoint):
             return
         super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)  # every_n_train_steps top-k
         if signum:
-            self._preempt(trainer, pl_module, signum, self.save_last_now(trainer))
+            self._preempt(trainer, pl_module, signum, self._save_for_signal(trainer))
         periodic = self._every_n_train_steps >= 1 and trainer.global_step % self._every_n_train_steps == 0
         if trainer.should_stop or periodic:  # a mid-epoch stop (TrainingLength...) or a periodic save
             self.save_last_now(trainer)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         super().on_train_epoch_end(trainer, pl_module)
-        path = self.save_last_now(trainer) or self.last_model_path
+        self.save_last_now(trainer)
         if self.signals.received:
-            self._preempt(trainer, pl_module, self.signals.received, path)
+            self._preempt(trainer, pl_module, self.signals.received, self._save_for_signal(trainer))
 
     def _preempt(self, trainer, pl_module, signum: int, path: str | None) -> None:
         iteration = getattr(pl_module, "iterations", trainer.global_step)
@@ -79,6 +79,15 @@ class RunCheckpoint(ModelCheckpoint):
         raise Preempted(signum, path, iteration)
 
     # ---- what -----------------------------------------------------------------------
+    def _save_for_signal(self, trainer) -> str:
+        """The checkpoint of the state a signal interrupted: ``last.ckpt``, or with
+        ``save_last`` off ``last-preempted.ckpt`` (``--ckpt_path last`` finds ``last*.ckpt``)."""
+        if self.save_last:
+            return self.save_last_now(trainer) or self.last_model_path
+        path = os.path.join(self.dirpath, "last-preempted" + self.FILE_EXTENSION)
+        self._save_checkpoint(trainer, path)
+        return path
+
     def save_last_now(self, trainer) -> str | None:
         """Write ``last.ckpt`` for the current state unless it already holds it; its path."""
         if not self.save_last or self._skip_last(trainer):
@@ -111,7 +120,7 @@ class RunCheckpoint(ModelCheckpoint):
             super()._save_last_checkpoint(trainer, monitor_candidates)
 
     def _save_checkpoint(self, trainer, filepath: str) -> None:
-        bad = first_non_finite(trainer.lightning_module)
+        bad = first_non_finite_tensor(trainer.lightning_module.state_dict())
         if bad is not None:
             raise Diverged(
                 f"not writing {filepath}: the weights are not finite ({bad}) at iteration "

@@ -26,7 +26,6 @@ from lightning.pytorch.cli import SaveConfigCallback
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from lightning.pytorch.trainer.states import TrainerFn
 
-STARTUP_FILES = {"hparams.yaml", "metrics.csv"}
 EVENTS_PREFIX = "events.out.tfevents."
 
 

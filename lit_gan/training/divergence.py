@@ -75,16 +75,9 @@ def check_update(loss: Tensor, params: Iterable[Tensor], policy: DivergencePolic
     return f"the loss {loss.item():.4g} exceeds --divergence.max_loss {policy.max_loss}"
 
 
-def first_non_finite(module: torch.nn.Module) -> str | None:
-    """The name of the first parameter or buffer holding NaN or inf, or None."""
-    for name, tensor in list(module.named_parameters()) + list(module.named_buffers()):
-        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-            return name
-    return None
-
-
 def first_non_finite_tensor(state_dict: dict) -> str | None:
-    """The same for a checkpoint's ``state_dict``."""
+    """The name of the first floating-point tensor of a state dict (a module's, or a
+    checkpoint's) holding NaN or inf, or None."""
     for name, tensor in state_dict.items():
         if isinstance(tensor, Tensor) and tensor.is_floating_point() and not torch.isfinite(tensor).all():
             return name
