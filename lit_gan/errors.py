@@ -19,6 +19,10 @@ class UserError(Exception):
     """A mistake in how a run was started; the message says what to do."""
 
 
+class CommandError(UserError):
+    """A user-facing failure of one of our commands: printed without a traceback, exit code 2."""
+
+
 def verbose() -> bool:
     return os.environ.get(VERBOSE_ENV, "").strip().lower() not in ("", "0", "false", "no")
 

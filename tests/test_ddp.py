@@ -121,8 +121,10 @@ def test_two_process_metrics_equal_one_process_evaluation_of_the_final_weights(t
 
     import pytest
 
-    from lit_gan.commands.checkpoint import load_model
-    from lit_gan.metrics.evaluation import Evaluator, Protocol, real_images
+    from lit_gan.evaluation.checkpoints import load_model
+    from lit_gan.evaluation.features import Evaluator, Protocol
+    from lit_gan.evaluation.real import real_images
+    from lit_gan.evaluation.sources import GeneratorSource
     from lit_gan.metrics.extractors import load_extractor
     from lit_gan.metrics.reference_cache import ReferenceCache
     from tests.metrics.helpers import write_tiny_extractor
@@ -148,6 +150,6 @@ def test_two_process_metrics_equal_one_process_evaluation_of_the_final_weights(t
     dm = MNISTDataModule(root=str(tiny_mnist), val_size=64)
     evaluator = Evaluator(Protocol(["fid", "kid"], num_samples=51, split="val", kid_subsets=5),
                           load_extractor(str(extractor)), ReferenceCache(tmp_path / "cache"), progress=False)
-    single = evaluator.evaluate(lambda rows_: evaluator.generated_shard(model, rows_), real_images(dm, "val"), "x")
+    single = evaluator.evaluate(lambda rows_: GeneratorSource(model, evaluator.protocol.num_samples, 0).uint8_batches(rows_, 250), real_images(dm, "val"), "x")
     assert fids[0] == pytest.approx(single["fid_51"], rel=1e-4)
     assert kids[0] == pytest.approx(single["kid_51"], rel=1e-4)

@@ -12,7 +12,7 @@ import torch
 import yaml
 
 from lit_gan.cli import main
-from lit_gan.commands.checkpoint import load_model
+from lit_gan.evaluation.checkpoints import load_model
 from lit_gan.losses import OBJECTIVES
 from lit_gan.models import GAN, WGAN, WGANGP
 

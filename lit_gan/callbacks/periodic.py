@@ -12,12 +12,13 @@ from torchvision.utils import make_grid
 
 from lit_gan.atomic import atomic_path
 from lit_gan.callbacks.image_logging import log_image, scalar_step
+from lit_gan.metrics.conversion import to_uint8
 
 
 def to_uint8_grid(images: torch.Tensor, nrow: int) -> np.ndarray:
     """Images in [-1, 1] (N, C, H, W) -> one uint8 (H, W, 3) grid (clamped, then rounded)."""
     grid = make_grid(images.detach().float().cpu(), nrow=nrow, padding=2, pad_value=1.0)  # 1 channel -> 3
-    return ((grid.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    return to_uint8(grid).permute(1, 2, 0).numpy()
 
 
 def save_png(array: np.ndarray, path: Path) -> None:

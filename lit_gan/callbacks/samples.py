@@ -72,7 +72,7 @@ class SampleGrid(PeriodicPicture):
         """The first images of the val split (else test, else train), the same every time."""
         from torch.utils.data import default_collate
 
-        from lit_gan.metrics.evaluation import split_dataset
+        from lit_gan.evaluation.real import split_dataset
 
         dataset = None
         for split in ("val", "test", "train"):

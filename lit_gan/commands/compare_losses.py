@@ -1,80 +1,59 @@
-"""``python -m lit_gan compare-losses``: train every loss on the 2-D ring, one figure.
+"""``python -m lit_gan compare-losses``: every loss on the 2-D ring, one figure.
 
     python -m lit_gan compare-losses                       # experiments/toy/*_ring8.yaml, seeds 0 1 2
     python -m lit_gan compare-losses --seeds 0 --max-iterations 500 --out results/ring8_quick
 
-Each (config, seed) is an ordinary ``fit`` run under ``OUT/runs/<config>_seed<S>/``; runs
-that already finished are reused, so an interrupted comparison picks up where it
-stopped. Every run's final generator then draws 2,500 points (noise seed 0) and
-``mode_statistics`` counts the covered modes (>= ``--min-count`` high-quality samples)
-and the high-quality fraction. Writes ``OUT/ring8_losses.png`` (one column per loss,
-one row per seed) and ``OUT/summary.md`` / ``OUT/summary.json``.
+A figure drawn over the runs of ``python -m lit_gan reproduce experiments/toy/ring8.yaml``:
+each (config, seed) is the same ``fit`` run that reproduce makes (lit_gan.reproduce.runs,
+under ``--runs``, default runs/reproduce/toy_ring8/), so runs either command finished are
+reused by the other, and an interrupted comparison picks up where it stopped. Every run's
+final generator then draws 2,500 points (noise seed 0) and the registry's ``modes`` metric
+counts the covered modes (>= ``--min-count`` high-quality samples) and the high-quality
+fraction. Writes ``OUT/ring8_losses.png`` (one column per loss, one row per seed) and
+``OUT/summary.md`` / ``OUT/summary.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 from matplotlib.figure import Figure
 
 from lit_gan.atomic import atomic_path
 from lit_gan.callbacks.scatter import plot_points_2d, save_figure_atomic
-from lit_gan.training.resume import newest_checkpoint
-from lit_gan.commands.checkpoint import CommandError, load_model
 from lit_gan.data.toy import Toy2DDataModule
-from lit_gan.metrics.modes import mode_statistics
+from lit_gan.evaluation.checkpoints import CommandError, load_model
+from lit_gan.evaluation.features import Protocol
+from lit_gan.evaluation.modes import NUM_SAMPLES, points
+from lit_gan.evaluation.run import SampleContext, run_sample_metric
+from lit_gan.evaluation.sources import GeneratorSource
+from lit_gan.reproduce.runs import Run, RunFailed, train
 
-NUM_SAMPLES = 2_500  # VEEGAN / PacGAN evaluate 2,500 samples
-
-
-def run_name(config: Path, seed: int) -> str:
-    return f"{config.stem}_seed{seed}"
-
-
-def finished_checkpoint(runs: Path, name: str) -> Path | None:
-    """last.ckpt of a run that reached its end (fit exits 0 only then; the marker says so)."""
-    if not (runs / name / "DONE").is_file():
-        return None
-    return newest_checkpoint(runs / name)
+RUNS = Path("runs/reproduce/toy_ring8")  # where `reproduce experiments/toy/ring8.yaml` keeps its runs
 
 
-def train(config: Path, seed: int, runs: Path, max_iterations: int | None, quiet: bool) -> Path:
-    name = run_name(config, seed)
-    ckpt = finished_checkpoint(runs, name)
-    if ckpt is not None:
-        print(f"reusing {name}: {ckpt}", file=sys.stderr)
-        return ckpt
-    cmd = [sys.executable, "-m", "lit_gan", "fit", "--config", str(config), "--seed_everything", str(seed),
-           "--trainer.logger.init_args.save_dir", str(runs), "--trainer.logger.init_args.name", name,
-           "--trainer.enable_progress_bar", "false"]
-    if max_iterations is not None:
-        cmd += ["--max_iterations", str(max_iterations)]
-    print(f"training {name} ...", file=sys.stderr)
-    done = subprocess.run(cmd, capture_output=quiet, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    if done.returncode != 0:
-        detail = (done.stderr or "")[-2000:] if quiet else ""
-        raise CommandError(f"training {name} failed (exit {done.returncode}): {' '.join(cmd)}\n{detail}")
-    (runs / name / "DONE").write_text("finished\n")
-    ckpt = newest_checkpoint(runs / name)
-    if ckpt is None:
-        raise CommandError(f"{name} finished without a last.ckpt under {runs / name}")
-    return ckpt
+def train_run(config: Path, seed: int, runs: Path, max_iterations: int | None) -> Path:
+    fit_args = ("--max_iterations", str(max_iterations)) if max_iterations is not None else ()
+    run = Run(str(config), fit_args, seed, runs)
+    finished = run.finished_checkpoint()
+    print(f"{'reusing' if finished else 'training'} {run.id} ...", file=sys.stderr)
+    try:
+        return train(run, [])
+    except RunFailed as err:
+        raise CommandError(str(err)) from None
 
 
 def evaluate_run(ckpt: Path, datamodule: Toy2DDataModule, min_count: int) -> tuple[np.ndarray, dict]:
+    """The 2,500 points of noise seed 0 and the registry's ``modes`` values for them."""
     model = load_model(ckpt, "cpu")
-    with torch.no_grad():
-        points = model.sample(NUM_SAMPLES, generator=torch.Generator().manual_seed(0)).cpu()
-    stats = mode_statistics(points, datamodule.modes, datamodule.mode_std, min_count=min_count)
-    return points.numpy(), {"modes_covered": stats["modes_covered"], "num_modes": stats["num_modes"],
-                            "high_quality_fraction": stats["high_quality_fraction"], "iterations": model.iterations}
+    protocol = Protocol(["modes"], NUM_SAMPLES, seed=0)
+    ctx = SampleContext(GeneratorSource(model, NUM_SAMPLES, 0), datamodule, protocol, min_count=min_count)
+    values, _ = run_sample_metric("modes", ctx)
+    return points(ctx).numpy(), {**values, "iterations": model.iterations}
 
 
 def draw(configs: list[Path], seeds: list[int], points: dict, stats: dict, datamodule: Toy2DDataModule,
@@ -117,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-iterations", type=int, default=None, help="override each config's iteration budget")
     p.add_argument("--min-count", type=int, default=20, help="high-quality samples a mode needs to count as covered")
     p.add_argument("--out", type=Path, default=Path("results/ring8_losses"), help="output folder")
-    p.add_argument("--verbose", action="store_true", help="show the training logs")
+    p.add_argument("--runs", type=Path, default=RUNS, help=f"run directory, shared with reproduce (default {RUNS})")
     return p
 
 
@@ -134,7 +113,7 @@ def main(argv: list[str]) -> int:
         stats: dict = {c.stem: {} for c in args.configs}
         for config in args.configs:
             for seed in args.seeds:
-                ckpt = train(config, seed, args.out / "runs", args.max_iterations, quiet=not args.verbose)
+                ckpt = train_run(config, seed, args.runs, args.max_iterations)
                 points[config.stem][seed], stats[config.stem][seed] = evaluate_run(ckpt, datamodule, args.min_count)
     except CommandError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -32,7 +32,7 @@ from lit_gan.reproduce.evaluations import EVALUATE_OPTIONS, evaluate_checkpoint,
 from lit_gan.reproduce.readme import update_readme
 from lit_gan.reproduce.report import RowResult, markdown, results_table
 from lit_gan.reproduce.runs import Run, RunFailed, run_logged, train, training_seconds
-from lit_gan.metrics.evaluation import FEATURE_METRICS
+from lit_gan.evaluation.registry import FEATURE_METRICS
 from lit_gan.reproduce.table import Table, TableError, load_table, metric_list
 
 QUICK_ROOT = Path("runs/reproduce/quick")
@@ -118,15 +118,12 @@ class Reproduction:
             return None
         if options.get("feature_extractor", "inception") != "inception":
             return None
-        from lit_gan.metrics.inception import InceptionWeightsMissing, find_inception_weights
+        from lit_gan.metrics.inception import inception_problem
 
         key = options.get("inception_weights")
         if key not in self._inception:
-            try:
-                find_inception_weights(key)
-                self._inception[key] = None
-            except InceptionWeightsMissing as err:
-                self._inception[key] = str(err).strip().splitlines()[0]
+            why = inception_problem(key)[1]
+            self._inception[key] = why.strip().splitlines()[0] if why else None
         return self._inception[key]
 
     def root_args(self, config: str) -> list[str]:

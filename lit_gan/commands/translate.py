@@ -24,8 +24,8 @@ from PIL import Image
 from tqdm import tqdm
 
 from lit_gan.atomic import atomic_path
-from lit_gan.commands.checkpoint import CommandError, load_model, resolve_device
-from lit_gan.metrics.conversion import to_uint8
+from lit_gan.evaluation.checkpoints import CommandError, load_model, resolve_device
+from lit_gan.metrics.conversion import to_uint8, uint8_to_unit_range
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
@@ -51,7 +51,7 @@ def load_input(path: Path, direction: str, size: tuple[int, int]) -> torch.Tenso
     if width == 2 * height:  # pix2pix's A | B layout
         half = width // 2
         image = image.crop((0, 0, half, height) if direction == "AtoB" else (half, 0, width, height))
-    x = torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1).float().div(127.5).sub(1).unsqueeze(0)
+    x = uint8_to_unit_range(torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)).unsqueeze(0)
     if tuple(x.shape[-2:]) != size:
         x = F.interpolate(x, size=size, mode="bicubic", align_corners=False).clamp(-1, 1)
     return x

@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from lit_gan.atomic import atomic_path
+from lit_gan.metrics.conversion import uint8_to_unit_range
 
 PREPARED_FORMAT = "v1: PIL RGB, centred crop (torchvision rounding), PIL bilinear resize, uint8 (N, 3, S, S)"
 
@@ -45,7 +46,7 @@ def load_face(path: str, crop: int | None, size: int) -> torch.Tensor:
 
 
 def to_unit_range(x: torch.Tensor) -> torch.Tensor:
-    return x.float().div_(127.5).sub_(1.0)
+    return uint8_to_unit_range(x)
 
 
 class FaceFolderDataset(Dataset):

@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 
 from lit_gan.data.resumable import ResumableSampler
+from lit_gan.metrics.conversion import uint8_to_unit_range
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
@@ -40,7 +41,7 @@ def load_rgb(path: str) -> Image.Image:
 
 def to_tensor(img: Image.Image) -> torch.Tensor:
     """uint8 HWC PIL image -> float32 (3, H, W) in [-1, 1]."""
-    return torch.from_numpy(np.array(img)).permute(2, 0, 1).float().div_(127.5).sub_(1.0)
+    return uint8_to_unit_range(torch.from_numpy(np.array(img)).permute(2, 0, 1))
 
 
 @dataclass(frozen=True)

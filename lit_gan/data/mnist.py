@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 from lit_gan.data.download import DownloadError, download_file
 from lit_gan.data.idx import read_idx_images, read_idx_labels
 from lit_gan.data.resumable import resumable_train_loader
+from lit_gan.metrics.conversion import uint8_to_unit_range
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -74,7 +75,7 @@ class ImageLabelDataset(Dataset):
         return len(self.labels)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.images[i].float().div_(127.5).sub_(1.0), self.labels[i]
+        return uint8_to_unit_range(self.images[i]), self.labels[i]
 
 
 def resize_uint8(images: torch.Tensor, size: int, chunk: int = 4096) -> torch.Tensor:

@@ -67,8 +67,9 @@ def sample_mixture(modes: Tensor, std: float, n: int, generator: torch.Generator
 class Toy2DDataModule(L.LightningDataModule):
     """In-memory 2-D mixture of Gaussians with known modes.
 
-    Items are ``(point float32 (2,), mode_index int64)``. ``modes``, ``mode_std`` and
-    ``data_shape`` are available right after construction (the mode-coverage callback
+    Items are ``(point float32 (2,), mode_index int64)``. The mode index is not declared as a
+    class (no ``num_classes``, lit_gan.data.contract): conditional models refuse this data.
+    ``modes``, ``mode_std`` and ``data_shape`` are available right after construction (the mode-coverage callback
     and model constructors read them); the points themselves are drawn in ``setup``.
     Every split is generated from ``seed`` with its own ``torch.Generator``, so every
     DDP rank holds the identical data without any communication.
@@ -124,6 +125,19 @@ class Toy2DDataModule(L.LightningDataModule):
     @property
     def mode_std(self) -> float:
         return self._std
+
+    # ---- the split datasets after setup (lit_gan.data.contract); None before ------------
+    @property
+    def train_set(self) -> TensorDataset | None:
+        return self._splits.get("train")
+
+    @property
+    def val_set(self) -> TensorDataset | None:
+        return self._splits.get("val")
+
+    @property
+    def test_set(self) -> TensorDataset | None:
+        return self._splits.get("test")
 
     # ---- Lightning hooks ---------------------------------------------------------
     def setup(self, stage: str | None = None) -> None:

@@ -16,9 +16,13 @@ import lightning as L
 import torch
 
 from lit_gan.atomic import atomic_path
-from lit_gan.metrics.evaluation import Evaluator, Protocol, real_images, sampling_card
+from lit_gan.evaluation.features import Evaluator, Protocol, sampling_card
+from lit_gan.evaluation.real import real_images_and_labels
+from lit_gan.evaluation.registry import SAMPLE_METRICS
+from lit_gan.evaluation.run import feature_values
+from lit_gan.evaluation.sources import GeneratorSource
 from lit_gan.metrics.extractors import load_extractor
-from lit_gan.metrics.inception import InceptionWeightsMissing, find_inception_weights
+from lit_gan.metrics.inception import InceptionWeightsMissing, inception_problem
 from lit_gan.metrics.reference_cache import ReferenceCache
 
 
@@ -28,7 +32,9 @@ class GenerativeMetrics(L.Callback):
     not of the final weights.
 
     Args:
-        metrics: any of fid, kid, is, classes (classes needs a classifier extractor).
+        metrics: any feature metric of the registry (lit_gan.evaluation.registry): fid, kid,
+            is, classes, and for class-conditional models accuracy and intra_fid (classes,
+            accuracy and intra_fid need a classifier extractor).
         feature_extractor: "inception" or a saved feature module (.pt / .pt2), e.g. from
             ``python -m lit_gan train-classifier``.
         inception_weights: path of torch-fidelity's Inception weights file, if not in
@@ -51,14 +57,15 @@ class GenerativeMetrics(L.Callback):
             raise ValueError("every_n_epochs and every_n_iterations must be >= 0")
         self.protocol = Protocol(list(metrics), num_samples, num_real, split, seed, batch_size, kid_subsets,
                                  kid_subset_size)
-        if "parzen" in self.protocol.metrics:
-            raise ValueError("parzen is an `evaluate` metric (minutes per run); use `python -m lit_gan evaluate "
-                             "--metrics parzen` on a checkpoint")
+        own_pass = [m for m in self.protocol.metrics if m in SAMPLE_METRICS]
+        if own_pass:
+            raise ValueError(f"{', '.join(own_pass)}: `evaluate` metrics, not for this callback; use `python -m lit_gan "
+                             f"evaluate --metrics {','.join(own_pass)}` on a checkpoint (ModeCoverage logs modes)")
         self.feature_extractor, self.inception_weights = feature_extractor, inception_weights
         self.every_n_epochs, self.every_n_iterations = every_n_epochs, every_n_iterations
         self.cache_dir, self.progress = cache_dir, progress
         self.evaluator: Evaluator | None = None
-        self.real = None
+        self.real = self.real_labels = None
         self.label = ""
         self.last_iteration = -1
 
@@ -73,7 +80,7 @@ class GenerativeMetrics(L.Callback):
         datamodule = trainer.datamodule
         if datamodule is None:
             raise ValueError("GenerativeMetrics reads real images from the datamodule; fit with a LightningDataModule")
-        self.real = real_images(datamodule, self.protocol.split, self.protocol.num_real)
+        self.real, self.real_labels = real_images_and_labels(datamodule, self.protocol.split, self.protocol.num_real)
         self.label = f"{type(datamodule).__name__}-{self.protocol.split}-{len(self.real)}-{extractor.name}"
         self.evaluator = Evaluator(self.protocol, extractor, ReferenceCache(self.cache_dir),
                                    self.progress and trainer.is_global_zero)
@@ -91,10 +98,7 @@ class GenerativeMetrics(L.Callback):
             return self.inception_weights
         found = error = None
         if trainer.is_global_zero:
-            try:
-                found = str(find_inception_weights(self.inception_weights))
-            except InceptionWeightsMissing as err:
-                error = str(err)
+            found, error = inception_problem(self.inception_weights)
         found, error = trainer.strategy.broadcast((found, error))
         if error is not None:
             raise InceptionWeightsMissing(error)
@@ -104,8 +108,8 @@ class GenerativeMetrics(L.Callback):
         """Evaluate the current generator (all ranks); keys prefixed with the split."""
         self._prepare(trainer, pl_module)
         self.last_iteration = pl_module.iterations
-        values = self.evaluator.evaluate(lambda rows: self.evaluator.generated_shard(pl_module, rows),
-                                         self.real, self.label)
+        source = GeneratorSource(pl_module, self.protocol.num_samples, self.protocol.seed)
+        values = feature_values(self.evaluator, source, self.real, self.real_labels, self.label)
         return {f"{self.protocol.split}/{k}": float(v) for k, v in values.items()}
 
     # ---- schedule -------------------------------------------------------------------

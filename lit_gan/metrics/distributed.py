@@ -43,24 +43,3 @@ def gather_rows(t: Tensor) -> Tensor:
     parts = [torch.empty_like(padded) for _ in range(size)]
     dist.all_gather(parts, padded)
     return torch.cat([p[:c] for p, c in zip(parts, counts)]).to(t.device)
-
-
-def all_sum(t: Tensor) -> Tensor:
-    """Element-wise sum over ranks (a copy; ``t`` is unchanged)."""
-    rank, size = world()
-    if size == 1:
-        return t.clone()
-    device = _collective_device(t)
-    out = t.to(device).clone()
-    dist.all_reduce(out)
-    return out.to(t.device)
-
-
-def broadcast_object(obj, src: int = 0):
-    """``obj`` from rank ``src`` on every rank."""
-    rank, size = world()
-    if size == 1:
-        return obj
-    box = [obj]
-    dist.broadcast_object_list(box, src=src)
-    return box[0]

@@ -89,6 +89,16 @@ def find_inception_weights(path: str | Path | None = None, download: bool = True
     return download_weights(dest)
 
 
+def inception_problem(path: str | Path | None = None, download: bool = True) -> tuple[str | None, str | None]:
+    """(the weights file, None) when Inception features can be computed here, else (None,
+    why not): the one availability check behind ``evaluate``, the metrics callback and
+    ``reproduce``."""
+    try:
+        return str(find_inception_weights(path, download)), None
+    except InceptionWeightsMissing as err:
+        return None, str(err)
+
+
 class InceptionFeatures(nn.Module):
     """uint8 images (N, 1 or 3, H, W) -> (pool features (N, 2048), logits (N, 1008))."""
 

@@ -89,8 +89,8 @@ def mode_statistics(samples: Tensor, modes: Tensor, std: float, min_count: int =
 class ModeCoverage(Callback):
     """Log ``val/modes_covered`` and ``val/high_quality_fraction`` each validation epoch.
 
-    Draws ``num_samples`` points with ``pl_module.sample(n, generator=g)`` from a
-    generator re-seeded with ``seed`` every time: the same noise each epoch, so the
+    Draws samples 0..``num_samples``-1 of ``seed`` (lit_gan.evaluation.sampling) every
+    time: the same noise each epoch, so the
     numbers of different epochs (and runs) differ only because the generator did.
     Reads the true modes from ``trainer.datamodule.modes`` / ``.mode_std``, i.e. it
     works with ``Toy2DDataModule``. ``trainer.test`` logs the same under ``test/``.
@@ -157,12 +157,13 @@ class ModeCoverage(Callback):
                 f"trainer.datamodule.modes and .mode_std, but the datamodule is {type(datamodule).__name__}. "
                 "Remove the callback for other data, or pass a Toy2DDataModule via `datamodule=`."
             )
-        if not callable(getattr(pl_module, "sample", None)):
-            raise TypeError(
-                f"ModeCoverage needs {type(pl_module).__name__}.sample(n, generator=None) -> (n, 2) points."
-            )
-        g = torch.Generator().manual_seed(self.seed)  # CPU: same noise on any device
-        samples = pl_module.sample(self.num_samples, generator=g)
+        from lit_gan.evaluation.sampling import is_sampler, sample_rows
+
+        if not is_sampler(pl_module):
+            raise TypeError(f"ModeCoverage needs a model that samples from noise (noise / generate); "
+                            f"{type(pl_module).__name__} does not")
+        n = self.num_samples  # samples 0..n-1 of ``seed``, drawn on the CPU: the same on any device
+        samples = torch.cat(list(sample_rows(pl_module, n, self.seed, range(n), n)))
         return mode_statistics(samples, modes, std, self.min_count)
 
     def _log(self, trainer: Trainer, pl_module: LightningModule, prefix: str) -> None:

@@ -29,7 +29,6 @@ import math
 import sys
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy
 import torch
@@ -203,48 +202,3 @@ def summarize(log_likelihoods: Tensor) -> tuple[float, float]:
     if ll.numel() == 0:
         raise ValueError("no log-likelihoods to summarize")
     return ll.mean().item(), ll.std(correction=0).item() / math.sqrt(ll.numel())
-
-
-@dataclass
-class ParzenResult:
-    """Table 1's number: ``mean`` +- ``sem`` nats per image at bandwidth ``sigma``."""
-
-    mean: float
-    sem: float
-    sigma: float
-    n_samples: int
-    n_test: int
-    val_means: list[float]  # mean validation log-likelihood for each sigma tried
-
-    def __str__(self) -> str:
-        return (
-            f"Parzen log-likelihood {self.mean:.2f} +- {self.sem:.2f} (sigma={self.sigma:.4g}, "
-            f"{self.n_samples} samples, {self.n_test} test points)"
-        )
-
-
-def parzen_window_protocol(
-    samples: Tensor,
-    val_points: Tensor,
-    test_points: Tensor,
-    sigmas: Sequence[float] | Tensor = SIGMAS,
-    batch_size: int = 500,
-    progress: bool = False,
-) -> ParzenResult:
-    """Goodfellow et al. 2014's whole protocol on flattened [0, 1] data (see flatten_unit).
-
-    The paper's sizes are 10,000 samples (NUM_SAMPLES), 1,000 validation points (NUM_VAL)
-    and the whole test set; other sizes are accepted and recorded in the result.
-    ``progress`` shows a tqdm bar (stderr) over the test batches.
-    """
-    sigma, val_means = select_sigma(samples, val_points, sigmas, batch_size)
-    test_ll = parzen_log_likelihoods(samples, test_points, [sigma], batch_size, progress=progress)[0]
-    mean, sem = summarize(test_ll)
-    return ParzenResult(
-        mean=mean,
-        sem=sem,
-        sigma=sigma,
-        n_samples=samples.shape[0],
-        n_test=test_points.shape[0],
-        val_means=val_means.tolist(),
-    )

@@ -1,24 +1,21 @@
-"""FID, KID, IS (torchmetrics) and class coverage, fed with features extracted elsewhere.
+"""The pieces of FID, KID, IS (torchmetrics) and class coverage that lit_gan adds, for
+metrics fed with features extracted elsewhere (the registry, lit_gan.evaluation.registry,
+builds and reads them).
 
 torchmetrics' metrics run their extractor inside ``update``; here extraction happens once
-in lit_gan.metrics.evaluation (so real features can be cached), and the metrics get a
+in lit_gan.evaluation.features (so real features can be cached), and the metrics get a
 pass-through module. Each rank updates with its own shard; ``compute()`` (on every rank)
 syncs the states, so the numbers do not depend on the number of processes.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torchmetrics import Metric
 from torchmetrics.image.fid import FrechetInceptionDistance
-from torchmetrics.image.inception import InceptionScore
-from torchmetrics.image.kid import KernelInceptionDistance
-
-from lit_gan.metrics.extractors import Features
 
 KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000  # Binkowski et al. 2018 (torch-fidelity's defaults)
 IS_SPLITS = 10  # Salimans et al. 2016
@@ -76,39 +73,6 @@ def kid_subset_size(n_real: int, n_fake: int, wanted: int = KID_SUBSET_SIZE) -> 
     return min(wanted, n_real, n_fake)
 
 
-def build(names: list[str], num_features: int, num_classes: int | None, n_real: int, n_fake: int,
-          kid_subsets: int = KID_SUBSETS, kid_size: int = KID_SUBSET_SIZE) -> dict[str, Metric]:
-    metrics: dict[str, Metric] = {}
-    # KID / IS warn that they keep all features: that is the point here (10k x 2048 floats)
-    warnings.filterwarnings("ignore", message=r"Metric `(Kernel Inception Distance|InceptionScore)` will save all")
-    if "fid" in names:
-        metrics["fid"] = FrechetInceptionDistance(feature=PassThrough(num_features))
-    if "kid" in names:
-        metrics["kid"] = KernelInceptionDistance(feature=PassThrough(num_features), subsets=kid_subsets,
-                                                 subset_size=kid_subset_size(n_real, n_fake, kid_size))
-    if "is" in names:
-        metrics["is"] = InceptionScore(feature=PassThrough(num_features), splits=IS_SPLITS)
-    if "classes" in names:
-        if not num_classes:
-            raise ValueError("the 'classes' metric needs a classifier feature extractor (one that returns logits "
-                             "and names its classes), e.g. the file written by `python -m lit_gan train-classifier`")
-        metrics["classes"] = ClassCoverage(num_classes)
-    return metrics
-
-
-def update(metrics: dict[str, Metric], features: Features, real: bool) -> None:
-    needs_logits = [k for k in ("is", "classes") if k in metrics and (k == "classes" or not real)]
-    if needs_logits and features.logits is None:
-        raise ValueError(f"{', '.join(needs_logits)} need class logits; this feature extractor returns features only")
-    for name, metric in metrics.items():
-        if name in ("fid", "kid"):
-            metric.update(features.pool.to(metric.device), real=real)
-        elif name == "is" and not real:
-            metric.update(features.logits.to(metric.device))
-        elif name == "classes":
-            metric.update(features.logits.to(metric.device), real=real)
-
-
 def fid_from_symmetric_roots(metric: FrechetInceptionDistance) -> Tensor:
     """FID from the metric's (all-rank) states when torchmetrics' eigvals(S_r S_f) fails to
     converge: with fewer images than feature dimensions (facades' 106 test images vs 2,048
@@ -127,26 +91,3 @@ def fid_from_symmetric_roots(metric: FrechetInceptionDistance) -> Tensor:
     root_r = vectors @ torch.diag(values.clamp(min=0).sqrt()) @ vectors.T
     cross = torch.linalg.eigvalsh(root_r @ cov_f @ root_r).clamp(min=0).sqrt().sum()
     return (mu_r - mu_f).square().sum() + cov_r.trace() + cov_f.trace() - 2 * cross
-
-
-def compute(metrics: dict[str, Metric], n_fake: int, seed: int) -> dict[str, float]:
-    """Every rank must call this (the metrics sync inside). KID / IS subsets use ``seed``."""
-    tag, out = count_tag(n_fake), {}
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        for name, metric in metrics.items():
-            try:
-                value = metric.compute()
-            except torch.linalg.LinAlgError:
-                if name != "fid":
-                    raise
-                value = fid_from_symmetric_roots(metric)
-            if name == "fid":
-                out[f"fid_{tag}"] = float(value)
-            elif name == "kid":
-                out[f"kid_{tag}"], out[f"kid_{tag}_std"] = float(value[0]), float(value[1])
-            elif name == "is":
-                out[f"is_{tag}"], out[f"is_{tag}_std"] = float(value[0]), float(value[1])
-            elif name == "classes":
-                out["classes_covered"], out["classes_kl"] = int(value[0]), float(value[1])
-    return out

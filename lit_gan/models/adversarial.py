@@ -17,8 +17,8 @@ Divergence: every update is checked before it is applied (``lit_gan.training.div
 policy from the CLI's ``--divergence.*``).
 
 Subclasses say what their losses are and nothing else:
-``discriminator_loss(batch) -> (loss, logs)``, ``generator_loss(batch) -> (loss, logs)``,
-``generator_parameters()``, ``discriminator_parameters()``, ``configure_optimizers``.
+``discriminator_loss(batch) -> (loss, logs)``, ``generator_loss(batch) -> (loss, logs)``
+and ``configure_optimizers`` (returning ``[opt_g, opt_d]`` and their schedulers).
 """
 
 from __future__ import annotations

@@ -126,8 +126,16 @@ class GAN(AdversarialModel):
                 "without bound; use lit_gan.models.WGAN (weight clipping) or lit_gan.models.WGANGP (gradient penalty)",
                 stacklevel=2,
             )
-        self.generator = build_generator(generator, latent_dim, self.data_shape, dict(generator_options or {}))
-        self.discriminator = build_discriminator(discriminator, self.data_shape, dict(discriminator_options or {}))
+        self.generator, self.discriminator = self.build_nets(generator, discriminator, dict(generator_options or {}),
+                                                             dict(discriminator_options or {}))
+
+    num_classes: int | None = None  # unconditional; class-conditional models (models/conditional.py) set it
+
+    def build_nets(self, generator: str, discriminator: str, generator_options: dict[str, Any],
+                   discriminator_options: dict[str, Any]) -> tuple[torch.nn.Module, torch.nn.Module]:
+        """G and D by name (lit_gan.nets); conditional models build label-taking nets instead."""
+        return (build_generator(generator, self.latent_dim, self.data_shape, generator_options),
+                build_discriminator(discriminator, self.data_shape, discriminator_options))
 
     # ---- sampling protocol used by callbacks and commands ---------------------------
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
@@ -151,18 +159,25 @@ class GAN(AdversarialModel):
         return self.sample_batch_size if self.sample_mode == "batch_stats" else None
 
     @torch.no_grad()
-    def generate(self, z: Tensor) -> Tensor:
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         """G(z) in inference mode, restoring the mode after. With ``sample_mode:
         batch_stats`` BatchNorm uses the statistics of each run of ``sample_batch_size``
         rows of z (from its first row), so the result depends on z's batch."""
-        z = z.to(self.device)
+        if labels is not None:
+            raise ValueError(f"{type(self).__name__} is unconditional: it takes no labels")
+        return self.run_generator(lambda rows: self.generator(z[rows].to(self.device)), len(z))
+
+    def run_generator(self, forward, n: int) -> Tensor:
+        """``forward(rows)`` (a slice of the n inputs) in G's sampling mode (``sample_mode``),
+        restoring G's training flag after: the one place that mode is applied."""
         if self.sample_mode == "batch_stats":
             with batch_statistics(self.generator):
-                return torch.cat([self.generator(part) for part in z.split(self.sample_batch_size)])
+                step = self.sample_batch_size
+                return torch.cat([forward(slice(start, start + step)) for start in range(0, n, step)])
         was_training = self.generator.training
         self.generator.eval()
         try:
-            return self.generator(z)
+            return forward(slice(0, n))
         finally:
             self.generator.train(was_training)
 

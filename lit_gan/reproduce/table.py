@@ -26,7 +26,8 @@ A row may also give ``fit`` (extra ``fit`` arguments), ``evaluate`` (overrides),
 that split's real images are scored as if generated, the metric's floor), ``unavailable:
 why`` (the row can't be produced yet; the table says so) and ``note``. Metrics are
 evaluate's (fid, kid, is, classes, parzen) plus ``modes`` (2-D toy data: modes covered and
-high-quality fraction) and ``paired`` (image-to-image L1 / PSNR / SSIM against the targets).
+high-quality fraction) and ``paired`` (image-to-image L1 / PSNR / SSIM against the targets):
+the names of the metric registry, lit_gan.evaluation.registry.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ from typing import Any
 
 import yaml
 
-EVALUATE_METRICS = ("fid", "kid", "is", "classes", "parzen")
-OTHER_METRICS = ("modes", "paired")
+from lit_gan.evaluation.registry import ALL_METRICS, needs_a_model
 TABLE_KEYS = {"title", "source", "about", "seeds", "columns", "evaluate", "quick", "rows", "requires"}
 ROW_KEYS = {"name", "config", "fit", "evaluate", "quick", "paper", "context", "floor", "unavailable", "note"}
 QUICK_KEYS = {"config", "fit", "evaluate", "seeds"}
@@ -216,11 +216,12 @@ def _validate_row(path: Path, row: Row) -> None:
         metrics = metric_list(row.evaluate.get("metrics", ""))
         if not metrics:
             raise TableError(f"{where}: no metrics to evaluate; set `evaluate: {{metrics: ...}}` on the table or the row")
-        unknown = set(metrics) - set(EVALUATE_METRICS) - set(OTHER_METRICS)
+        unknown = set(metrics) - set(ALL_METRICS)
         if unknown:
-            raise TableError(f"{where}: unknown metrics {sorted(unknown)}; known: {', '.join(EVALUATE_METRICS + OTHER_METRICS)}")
-        if row.floor and set(metrics) & set(OTHER_METRICS):
-            raise TableError(f"{where}: a floor row compares real images; {sorted(set(metrics) & set(OTHER_METRICS))} need a model")
+            raise TableError(f"{where}: unknown metrics {sorted(unknown)}; known: {', '.join(ALL_METRICS)}")
+        model_only = sorted(m for m in metrics if needs_a_model(m))
+        if row.floor and model_only:
+            raise TableError(f"{where}: a floor row compares real images; {model_only} need a model")
     if row.floor and row.floor not in ("train", "val", "test"):
         raise TableError(f"{where}: floor must name a split (train, val or test), got {row.floor!r}")
     if row.kind == "context" and not (row.paper or row.context):

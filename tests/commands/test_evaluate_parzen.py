@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from lit_gan.__main__ import main as lit_gan_main
-from lit_gan.commands.checkpoint import load_model
+from lit_gan.evaluation.checkpoints import load_model
 from lit_gan.data import MNISTDataModule
 from lit_gan.metrics.conversion import to_uint8
-from lit_gan.metrics.parzen_eval import parzen_metric
-from lit_gan.models.sampling import sample_rows
+from lit_gan.evaluation.parzen import parzen_window
+from lit_gan.evaluation.sampling import sample_rows
 from tests.commands.test_evaluate import evaluate, setup  # noqa: F401  (setup: the tiny checkpoint fixture)
 
 NUM = 50
@@ -24,8 +24,8 @@ def expected(setup):  # noqa: F811
     model = load_model(setup["ckpt"], "cpu")
     floats = torch.cat(list(sample_rows(model, NUM, 0, range(NUM), 250)))
     datamodule = MNISTDataModule(root=str(setup["mnist"]), val_size=32, batch_size=16)
-    on_float, _ = parzen_metric(lambda rows: [floats[rows.start : rows.stop]], NUM, datamodule, "test")
-    on_uint8, _ = parzen_metric(lambda rows: [to_uint8(floats[rows.start : rows.stop])], NUM, datamodule, "test")
+    on_float, _ = parzen_window(lambda rows: [floats[rows.start : rows.stop]], NUM, datamodule, "test")
+    on_uint8, _ = parzen_window(lambda rows: [to_uint8(floats[rows.start : rows.stop])], NUM, datamodule, "test")
     assert abs(on_float["parzen_ll"] - on_uint8["parzen_ll"]) > 1e-6  # rounding shows at this sigma
     return {"float": on_float, "uint8": on_uint8}
 

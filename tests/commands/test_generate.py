@@ -11,8 +11,9 @@ import torch
 from PIL import Image
 
 from lit_gan.__main__ import main as lit_gan_main
-from lit_gan.commands.checkpoint import CommandError
-from lit_gan.commands.generate import NOISE_CHUNK, iter_samples
+from lit_gan.evaluation.checkpoints import CommandError
+from lit_gan.commands.generate import iter_samples
+from lit_gan.evaluation.sampling import NOISE_CHUNK
 from lit_gan.data import MNISTDataModule, Toy2DDataModule
 from lit_gan.models import DCGAN, GAN
 from tests.conftest import write_tiny_mnist

@@ -58,8 +58,8 @@ def test_toy_rows_run_reuse_resume_and_failures_are_reported(tmp_path, capsys):
     ours = re.search(r"\| ring \| 8 \| (\d\.\d) \|", text)
     assert ours, text
     (run_dir,) = [p for p in (runs / "tables_demo").iterdir() if p.name.startswith("quickstart_")]
-    modes = json.loads(next((run_dir / "eval").glob("modes_*.json")).read_text())
-    assert float(ours.group(1)) == modes["modes_covered"]
+    modes = json.loads(next((run_dir / "eval").glob("evaluate_*.json")).read_text())["metrics"]
+    assert float(ours.group(1)) == modes["modes_covered"] and "high_quality_fraction" in modes
     assert "| broken | – | – |" in text and "not produced: training gan_mnist_" in text
     assert "| quoted | 1 | – |" in text and "quoted from the paper" in text
     assert '"min_count": 20' in text and f"`{run_dir.name}`" in text and "rows not produced" in err

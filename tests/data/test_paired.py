@@ -101,7 +101,7 @@ def test_eval_is_the_plain_halves_and_direction_swaps(tmp_path):
 
 
 def test_metrics_read_the_target_domain_first(tmp_path):
-    from lit_gan.metrics.evaluation import real_images
+    from lit_gan.evaluation.real import real_images
 
     make_dataset(tmp_path)
     dm = tiny_dm(tmp_path, direction="BtoA")

@@ -131,7 +131,7 @@ def test_validation_is_none_or_the_test_folders(tmp_path):
 
 
 def test_domain_set_has_every_image_once_and_metrics_see_a(tmp_path):
-    from lit_gan.metrics.evaluation import real_images
+    from lit_gan.evaluation.real import real_images
 
     make_dataset(tmp_path)
     dm = tiny_dm(tmp_path)

@@ -11,7 +11,9 @@ from lightning.pytorch.loggers import CSVLogger
 
 from lit_gan.data import MNISTDataModule
 from lit_gan.metrics.callback import GenerativeMetrics
-from lit_gan.metrics.evaluation import Evaluator, Protocol, real_images
+from lit_gan.evaluation.features import Evaluator, Protocol
+from lit_gan.evaluation.real import real_images
+from lit_gan.evaluation.sources import GeneratorSource
 from lit_gan.metrics.extractors import load_extractor
 from lit_gan.metrics.reference_cache import ReferenceCache
 from lit_gan.models import DCGAN
@@ -53,7 +55,7 @@ def test_metrics_every_n_iterations_and_at_the_end(tmp_path, tiny_mnist):
     real = real_images(dm, "val")
     evaluator = Evaluator(Protocol(["fid"], num_samples=64, split="val"), load_extractor(str(extractor)),
                           ReferenceCache(tmp_path / "cache"), progress=False)
-    final = evaluator.evaluate(lambda rows_: evaluator.generated_shard(model, rows_), real, "check")
+    final = evaluator.evaluate(lambda rows_: GeneratorSource(model, evaluator.protocol.num_samples, 0).uint8_batches(rows_, 250), real, "check")
     assert fids[-1] == pytest.approx(final["fid_64"], rel=1e-9)
     assert evaluator.last_cache_hit is False  # another label: its own entry ...
     assert len(list((tmp_path / "cache").glob("*.pt"))) == 2  # ... beside the callback's one

@@ -9,7 +9,9 @@ from lit_gan.commands.generate import iter_samples
 from lit_gan.data import MNISTDataModule
 from lit_gan.metrics.conversion import to_uint8
 from lit_gan.metrics.distributed import gather_rows, shard
-from lit_gan.metrics.evaluation import Evaluator, Protocol, real_images
+from lit_gan.evaluation.features import Evaluator, Protocol
+from lit_gan.evaluation.real import real_images
+from lit_gan.evaluation.sources import GeneratorSource
 from lit_gan.metrics.extractors import load_extractor
 from lit_gan.metrics.reference_cache import ReferenceCache
 from lit_gan.models import DCGAN
@@ -85,16 +87,16 @@ def test_reference_cache_hit_and_key_change(tiny_mnist, extractor, tmp_path):
     assert not hit and torch.equal(again.pool, first.pool)
 
 
-def test_generated_shard_matches_generate_command(extractor):
+def test_generator_source_matches_generate_command(extractor):
     torch.manual_seed(0)
     model = DCGAN(data_shape=(1, 28, 28), latent_dim=8, generator_options={"features": 8},
                   discriminator_options={"features": 8}).eval()
     num = 1030  # crosses a noise chunk
-    evaluator = Evaluator(Protocol(["fid"], num_samples=num, seed=5, batch_size=100), extractor, progress=False)
     from_generate = torch.cat([to_uint8(b) for b in iter_samples(model, num, seed=5, batch_size=64, progress=False)])
-    whole = torch.cat(list(evaluator.generated_shard(model, range(num))))
+    source = GeneratorSource(model, num, seed=5)
+    whole = torch.cat(list(source.uint8_batches(range(num), 100)))
     assert torch.equal(whole, from_generate)
-    parts = [torch.cat(list(evaluator.generated_shard(model, shard(num, r, 3)))) for r in range(3)]
+    parts = [torch.cat(list(source.uint8_batches(shard(num, r, 3), 100))) for r in range(3)]
     assert torch.equal(torch.cat(parts), whole)  # 3 ranks make the same samples as 1
 
 

@@ -115,10 +115,16 @@ class TwoModeModel(L.LightningModule):
     def configure_optimizers(self):
         return torch.optim.SGD(self.parameters(), lr=0.0)
 
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        idx = torch.arange(n, device=self.device) % 2
-        noise = torch.randn(n, 2, generator=generator, device=self.device)
-        out = RING.to(self.device)[idx] + 0.5 * STD * noise
+    # the sampling protocol (lit_gan.evaluation.sampling.Sampler)
+    data_shape, num_classes, sample_group = (2,), None, None
+    modes_used = 2
+
+    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.randn(n, 2, generator=generator)
+
+    def generate(self, z: torch.Tensor, labels=None) -> torch.Tensor:
+        idx = torch.arange(len(z)) % self.modes_used
+        out = RING[idx] + 0.5 * STD * z
         self.drawn.append(out)
         return out
 
@@ -189,10 +195,9 @@ class GrowingModel(TwoModeModel):
     def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
         self.batches += 1
 
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        k = min(max(self.batches, 1), 8)  # 200 samples over k <= 8 modes: >= 25 each
-        idx = torch.arange(n, device=self.device) % k
-        return RING.to(self.device)[idx] + 0.5 * STD * torch.randn(n, 2, generator=generator).to(self.device)
+    @property
+    def modes_used(self) -> int:
+        return min(max(self.batches, 1), 8)  # 200 samples over k <= 8 modes: >= 25 each
 
 
 def _val_rows(log_dir) -> tuple[list[tuple[int, float, float]], int]:

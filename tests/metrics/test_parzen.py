@@ -11,13 +11,12 @@ import torch
 from scipy.special import logsumexp
 from scipy.stats import Covariance, multivariate_normal
 
+from lit_gan.evaluation.parzen import parzen_on_points
 from lit_gan.metrics.parzen import (
     SIGMAS,
-    ParzenResult,
     best_sigma,
     flatten_unit,
     parzen_log_likelihoods,
-    parzen_window_protocol,
     select_sigma,
     summarize,
 )
@@ -179,25 +178,22 @@ def test_summarize_uses_population_std_over_sqrt_n():
 
 def test_protocol_composes_selection_and_test_evaluation():
     samples, val, test = rand((150, 12), 16), rand((20, 12), 17), rand((33, 12), 18)
-    res = parzen_window_protocol(samples, val, test, batch_size=10)
-    assert isinstance(res, ParzenResult)
+    mean, sem, chosen, chosen_means = parzen_on_points(samples, val, test)
     val_means = [naive(samples.numpy(), val.numpy(), s).mean() for s in SIGMAS]
     sigma = SIGMAS[int(np.argmax(val_means))]
     ll = naive(samples.numpy(), test.numpy(), sigma)
-    assert res.sigma == sigma
-    assert res.mean == pytest.approx(ll.mean(), rel=1e-10)
-    assert res.sem == pytest.approx(ll.std() / math.sqrt(len(ll)), rel=1e-9)
-    assert (res.n_samples, res.n_test) == (150, 33)
-    np.testing.assert_allclose(res.val_means, val_means, rtol=1e-10)
-    assert "+-" in str(res)
+    assert chosen == sigma
+    assert mean == pytest.approx(ll.mean(), rel=1e-10)
+    assert sem == pytest.approx(ll.std() / math.sqrt(len(ll)), rel=1e-9)
+    np.testing.assert_allclose(chosen_means, val_means, rtol=1e-10)
 
 
 def test_protocol_selects_on_validation_not_test():
     samples = rand((100, 6), 19)
     near = samples[:20] + 0.001  # best with the smallest sigma
     far = rand((20, 6), 20, 5.0, 6.0)  # far from every sample: best with the largest
-    assert parzen_window_protocol(samples, near, far).sigma == SIGMAS[0]
-    assert parzen_window_protocol(samples, far, near).sigma == SIGMAS[-1]
+    assert parzen_on_points(samples, near, far)[2] == SIGMAS[0]
+    assert parzen_on_points(samples, far, near)[2] == SIGMAS[-1]
 
 
 def test_flatten_unit_uint8_and_float():

@@ -9,6 +9,7 @@ import pytest
 import scipy.linalg
 import torch
 
+from lit_gan.evaluation import registry
 from lit_gan.metrics import scores
 from lit_gan.metrics.extractors import Features
 
@@ -29,10 +30,11 @@ def reference_kid(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def run(names, real: Features, fake: Features, num_classes=None, **kw):
-    metrics = scores.build(names, real.pool.shape[1], num_classes, len(real.pool), len(fake.pool), **kw)
-    scores.update(metrics, real, real=True)
-    scores.update(metrics, fake, real=False)
-    return scores.compute(metrics, len(fake.pool), seed=0)
+    ctx = registry.FeatureContext(real.pool.shape[1], num_classes, len(real.pool), len(fake.pool), **kw)
+    metrics = registry.build(names, ctx)
+    registry.update(metrics, real, real=True)
+    registry.update(metrics, fake, real=False)
+    return registry.compute(metrics, len(fake.pool), seed=0)
 
 
 @pytest.fixture
@@ -51,9 +53,9 @@ def test_fid_matches_scipy_reference(features):
 
 def test_fid_fallback_equals_the_reference_where_torchmetrics_succeeds(features):
     a, b = features
-    metrics = scores.build(["fid"], 16, None, 300, 300)
-    scores.update(metrics, Features(torch.from_numpy(a), None), real=True)
-    scores.update(metrics, Features(torch.from_numpy(b), None), real=False)
+    metrics = registry.build(["fid"], registry.FeatureContext(16, None, 300, 300))
+    registry.update(metrics, Features(torch.from_numpy(a), None), real=True)
+    registry.update(metrics, Features(torch.from_numpy(b), None), real=False)
     assert float(scores.fid_from_symmetric_roots(metrics["fid"])) == pytest.approx(reference_fid(a, b), rel=1e-6)
 
 
@@ -81,7 +83,7 @@ def test_fid_of_a_set_against_itself_is_zero(features):
 def test_kid_matches_numpy_reference(features):
     a, b = features
     out = run(["kid"], Features(torch.from_numpy(a), None), Features(torch.from_numpy(b), None),
-              kid_subsets=1, kid_size=300)  # one subset = the whole set: no sampling
+              kid_subsets=1, kid_subset_size=300)  # one subset = the whole set: no sampling
     assert out["kid_300"] == pytest.approx(reference_kid(a, b), rel=1e-6)
     assert out["kid_300_std"] == 0
 
@@ -146,10 +148,10 @@ def test_class_coverage_threshold_is_relative_to_the_data():
 def test_metrics_needing_logits_say_so():
     f = Features(torch.zeros(10, 2, dtype=torch.float64), None)
     with pytest.raises(ValueError, match="classifier"):
-        scores.build(["classes"], 2, None, 10, 10)
-    metrics = scores.build(["is"], 2, None, 10, 10)
+        registry.build(["classes"], registry.FeatureContext(2, None, 10, 10))
+    metrics = registry.build(["is"], registry.FeatureContext(2, None, 10, 10))
     with pytest.raises(ValueError, match="logits"):
-        scores.update(metrics, f, real=False)
+        registry.update(metrics, f, real=False)
 
 
 @pytest.mark.parametrize("n, tag", [(10_000, "10k"), (50_000, "50k"), (106, "106"), (2500, "2500"), (1000, "1k")])

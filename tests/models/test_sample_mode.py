@@ -11,7 +11,7 @@ from torch import nn
 
 from lit_gan.models import DCGAN, WGAN, WGANGP
 from lit_gan.models.batch_stats import batch_statistics
-from lit_gan.models.sampling import sample_rows
+from lit_gan.evaluation.sampling import sample_rows
 
 
 def _dcgan(**kw) -> DCGAN:
@@ -101,7 +101,7 @@ def test_a_checkpoint_without_the_option_loads_in_eval_mode(tmp_path):
 
 
 def test_the_protocol_card_records_the_sampling_mode():
-    from lit_gan.metrics.evaluation import sampling_card
+    from lit_gan.evaluation.features import sampling_card
 
     assert sampling_card(_dcgan())["sample_mode"] == "eval" and "sample_batch_size" not in sampling_card(_dcgan())
     card = sampling_card(_dcgan(sample_mode="batch_stats", sample_batch_size=7))

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from lit_gan.commands.checkpoint import load_model
+from lit_gan.evaluation.checkpoints import load_model
 from lit_gan.losses.gradient_penalty import gradient_penalty
 from lit_gan.losses.wasserstein import critic_loss, generator_loss
 from lit_gan.models import WGAN, WGANGP

@@ -9,25 +9,33 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from lit_gan.reproduce import evaluations
+from lit_gan.evaluation.features import Protocol
+from lit_gan.evaluation.run import SampleContext, run_sample_metric
+from lit_gan.evaluation.sources import Source
 from lit_gan.reproduce.report import RowResult, results_table
 from lit_gan.reproduce.table import load_table
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_mode_coverage_reports_both_counts_of_the_same_samples(monkeypatch, tmp_path):
+class PointsSource(Source):
+    def __init__(self, points: torch.Tensor) -> None:
+        self.points, self.num = points, len(points)
+
+    def float_batches(self, rows, batch_size):
+        return self.points[rows.start : rows.stop].split(batch_size)
+
+
+def test_mode_coverage_reports_both_counts_of_the_same_samples():
     modes = torch.tensor([[2.0, 0.0], [0.0, 2.0], [-2.0, 0.0]])
     # 25 points on mode 0, 3 on mode 1, one far from every mode: 1 mode at >= 20, 2 at >= 1
     points = np.concatenate([np.tile([2.0, 0.0], (25, 1)), np.tile([0.0, 2.0], (3, 1)), [[9.0, 9.0]]])
-    monkeypatch.setattr(evaluations, "_checkpoint_datamodule", lambda ckpt: SimpleNamespace(modes=modes, mode_std=0.02))
-    monkeypatch.setattr("lit_gan.commands.compare_losses.evaluate_run",
-                        lambda ckpt, dm, min_count: (points.astype(np.float32),
-                                                     {"modes_covered": 1, "num_modes": 3,
-                                                      "high_quality_fraction": 28 / 29}))
-    found = evaluations.evaluate_checkpoint(tmp_path / "x.ckpt", {"metrics": "modes"}, 1, tmp_path)
-    assert found["metrics"]["modes_covered"] == 1 and found["metrics"]["modes_covered_min1"] == 2
-    assert found["protocol"]["modes"]["min_count"] == 20 and "modes_covered_min1" in found["protocol"]["modes"]
+    ctx = SampleContext(PointsSource(torch.from_numpy(points).float()), SimpleNamespace(modes=modes, mode_std=0.02),
+                        Protocol(["modes"], num_samples=len(points)))
+    values, card = run_sample_metric("modes", ctx)
+    assert values["modes_covered"] == 1 and values["modes_covered_min1"] == 2
+    assert values["high_quality_fraction"] == 28 / 29 and values["num_modes"] == 3
+    assert card["min_count"] == 20 and "modes_covered_min1" in card and card["samples"] == 29
 
 
 def test_veegan_rows_sit_in_the_min1_column_only(monkeypatch):

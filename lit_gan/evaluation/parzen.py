@@ -18,8 +18,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from lit_gan.evaluation.real import real_images, split_dataset
 from lit_gan.metrics.distributed import gather_rows, shard, world
-from lit_gan.metrics.evaluation import real_images, split_dataset
 from lit_gan.metrics.parzen import NUM_VAL, SIGMAS, best_sigma, flatten_unit, parzen_log_likelihoods, summarize
 
 
@@ -31,7 +31,33 @@ def _per_point(samples: Tensor, points: Tensor, sigmas, progress: bool) -> Tenso
     return gather_rows(local.T.contiguous()).T
 
 
-def parzen_metric(fake_batches: Callable[[range], Iterable[Tensor]], num: int, datamodule, split: str,
+def parzen_metric(ctx) -> tuple[dict[str, float], dict[str, Any]]:
+    """The registry's entry (lit_gan.evaluation.registry): Parzen on a SampleContext's
+    source, G's float outputs when it has them, else its uint8 samples (with a warning)."""
+    source, batch_size = ctx.source, ctx.protocol.batch_size
+    if source.float_batches(range(0, 0), batch_size) is None:
+        ctx.warn(f"{source.card().get('samples', 'the source')} holds only uint8 samples, so Parzen uses rounded "
+                 "pixels (not the protocol's float outputs); write it with `generate --keep-float`")
+
+    def batches(rows: range):
+        floats = source.float_batches(rows, batch_size)
+        return floats if floats is not None else source.uint8_batches(rows, batch_size)
+
+    return parzen_window(batches, source.num, ctx.datamodule, ctx.protocol.split, ctx.progress)
+
+
+def parzen_on_points(samples: Tensor, val: Tensor, test: Tensor, progress: bool = False
+                     ) -> tuple[float, float, float, Tensor]:
+    """The whole protocol on flattened [0, 1] points (``flatten_unit``): sigma chosen on
+    ``val``, then (mean, standard error) of ``test``'s log-likelihoods, (sigma, validation
+    mean per sigma). Every rank holds all samples; the points are sharded."""
+    val_ll = _per_point(samples, val, SIGMAS, progress)
+    sigma, val_means = best_sigma(SIGMAS, val_ll)
+    mean, sem = summarize(_per_point(samples, test, [sigma], progress)[0])
+    return mean, sem, sigma, val_means
+
+
+def parzen_window(fake_batches: Callable[[range], Iterable[Tensor]], num: int, datamodule, split: str,
                   progress: bool = False) -> tuple[dict[str, float], dict[str, Any]]:
     """Mean test log-likelihood (nats) +- standard error, and the protocol's card."""
     rank, size = world()
@@ -41,10 +67,7 @@ def parzen_metric(fake_batches: Callable[[range], Iterable[Tensor]], num: int, d
     samples = flatten_unit(gathered if rounded else gathered.clamp(-1, 1))  # clamped as to_uint8 would
     val = flatten_unit(real_images(datamodule, "val", min(NUM_VAL, len(split_dataset(datamodule, "val")))))
     test = flatten_unit(real_images(datamodule, split))
-    val_ll = _per_point(samples, val, SIGMAS, progress)
-    sigma, val_means = best_sigma(SIGMAS, val_ll)
-    test_ll = _per_point(samples, test, [sigma], progress)[0]
-    mean, sem = summarize(test_ll)
+    mean, sem, sigma, val_means = parzen_on_points(samples, val, test, progress)
     card = {"n_samples": num, "n_val": len(val), "n_test": len(test), "split": split, "pixels": "[0, 1]; real: uint8 / 255",
             "generated": ("uint8 / 255: rounded samples, not the protocol's float outputs" if rounded
                           else "float G(z) in [-1, 1] -> (x + 1) / 2, clamped to [0, 1], not rounded (the protocol)"),

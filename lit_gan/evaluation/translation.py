@@ -11,7 +11,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from lit_gan.metrics.conversion import to_uint8
-from lit_gan.metrics.evaluation import split_dataset
+from lit_gan.evaluation.real import split_dataset
 
 
 def translation_sets(datamodule, split: str, direction: str) -> tuple[Dataset, int, Tensor]:

@@ -6,13 +6,16 @@ Every rank calls ``Evaluator.evaluate`` together (from a callback under DDP, or 
 1. real images of the chosen split (first ``num_real``, read directly from the dataset,
    never through a DistributedSampler, which pads with duplicates) -> features, from the
    on-disk cache or extracted shard-wise, gathered, and cached by rank 0;
-2. generated images: sample i is always z_i of ``seed`` (lit_gan.models.sampling); rank r
-   makes the contiguous shard r of ``num_samples`` (N // K each, the remainder spread);
-3. torchmetrics metrics get each rank's shards and ``compute()`` syncs them on every rank.
+2. generated images: sample i is always z_i of ``seed`` (and label y_i, for a conditional
+   model; lit_gan.evaluation.sampling); rank r makes the contiguous shard r of
+   ``num_samples`` (N // K each, the remainder spread);
+3. the registry's feature metrics (lit_gan.evaluation.registry) get each rank's shards and
+   ``compute()`` syncs them on every rank.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -22,16 +25,12 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from lit_gan.evaluation import registry
+from lit_gan.evaluation.real import SPLITS
 from lit_gan.metrics import scores
-from lit_gan.metrics.conversion import to_uint8
 from lit_gan.metrics.distributed import gather_rows, shard, world
 from lit_gan.metrics.extractors import FeatureExtractor, Features
 from lit_gan.metrics.reference_cache import CACHE_FORMAT, ReferenceCache, cache_key, images_digest, versions
-from lit_gan.models.sampling import sample_rows
-
-SPLITS = ("train", "val", "test")
-STAGE_OF_SPLIT = {"train": "fit", "val": "fit", "test": "test"}
-FEATURE_METRICS = ("fid", "kid", "is", "classes")
 
 
 @dataclass
@@ -50,49 +49,9 @@ class Protocol:
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
-        unknown = set(self.metrics) - set(FEATURE_METRICS) - {"parzen"}
-        if unknown:
-            raise ValueError(f"unknown metrics {sorted(unknown)}; choose from {', '.join(FEATURE_METRICS)}, parzen")
+        registry.check_names(self.metrics)
         if self.num_samples < 2 or (self.num_real is not None and self.num_real < 2) or self.batch_size < 1:
             raise ValueError("num_samples and num_real must be >= 2 and batch_size >= 1")
-
-
-def split_dataset(datamodule, split: str):
-    """The Dataset behind a split: ``<split>_set`` if the datamodule has one, else the
-    dataset of its ``<split>_dataloader()`` (a loader built outside the Trainer has no
-    DistributedSampler, and its ``.dataset`` ignores shuffling)."""
-    dataset = getattr(datamodule, f"{split}_set", None)
-    if dataset is None:
-        datamodule.setup(STAGE_OF_SPLIT[split])
-        dataset = getattr(datamodule, f"{split}_set", None)
-    if dataset is None:
-        loader = getattr(datamodule, f"{split}_dataloader", lambda: None)()
-        dataset = getattr(loader, "dataset", None)
-    if dataset is None:
-        raise ValueError(f"{type(datamodule).__name__} has no {split} split; choose another split")
-    return dataset
-
-
-def real_images(datamodule, split: str, limit: int | None = None, batch_size: int = 500,
-                domain: str | None = None) -> Tensor:
-    """The first ``limit`` images of a split (all when None) as uint8 (N, C, H, W); ``domain``
-    (A or B) picks one side of an unpaired datamodule (monet2photo's testB: the photos)."""
-    if domain is not None:
-        if not hasattr(datamodule, "domain_set"):
-            raise ValueError(f"{type(datamodule).__name__} has no domains; leave the domain unset")
-        dataset = datamodule.domain_set(split, domain)
-    else:
-        dataset = split_dataset(datamodule, split)
-    n = len(dataset) if limit is None else limit
-    if n > len(dataset):
-        raise ValueError(f"num_real={n} but the {split} split has only {len(dataset)} images")
-    subset = torch.utils.data.Subset(dataset, range(n))
-    loader = torch.utils.data.DataLoader(subset, batch_size=batch_size, shuffle=False)
-    parts = [to_uint8(batch[0] if isinstance(batch, (tuple, list)) else batch) for batch in loader]
-    images = torch.cat(parts)
-    if images.dim() != 4:
-        raise ValueError(f"image metrics need images (N, C, H, W); the {split} split holds shape {tuple(images.shape)}")
-    return images
 
 
 def sampling_card(model) -> dict[str, Any]:
@@ -159,35 +118,37 @@ class Evaluator:
         return features
 
     # ---- generated side ----------------------------------------------------------
-    def generated_shard(self, model, rows: range) -> Iterable[Tensor]:
-        """uint8 batches of samples ``rows`` of the protocol's seed (needs model.noise / generate)."""
-        p = self.protocol
-        for part in sample_rows(model, p.num_samples, p.seed, rows, p.batch_size):
-            yield to_uint8(part)
-
-    def evaluate(self, fake_batches: Callable[[range], Iterable[Tensor]], real: Tensor, label: str) -> dict[str, float]:
+    def evaluate(self, fake_batches: Callable[[range], Iterable[Tensor]], real: Tensor, label: str,
+                 fake_labels: Callable[[range], Tensor] | None = None, real_labels: Tensor | None = None,
+                 label_classes: int | None = None) -> dict[str, float]:
         """Every rank calls this. ``fake_batches(rows)`` yields uint8 batches of generated
-        samples ``rows`` (this rank's shard of ``num_samples``)."""
+        samples ``rows`` (this rank's shard of ``num_samples``); for a class-conditional
+        source ``fake_labels(rows)`` gives the labels they were made for (of
+        ``label_classes`` classes), and ``real_labels`` the classes of ``real``."""
         p = self.protocol
-        names = [m for m in p.metrics if m in FEATURE_METRICS]
+        names = [m for m in p.metrics if m in registry.FEATURE_METRICS]
         if not names:
             return {}
+        num_classes = self.extractor.num_classes if self.extractor.class_names else None
+        ctx = registry.FeatureContext(1, num_classes, len(real), p.num_samples, p.kid_subsets, p.kid_subset_size,
+                                      label_classes if fake_labels else None)
+        registry.build(names, ctx)  # a metric that can't run here says so before any extraction
         reference = self.reference(real, label)
+        metrics = registry.build(names, dataclasses.replace(ctx, num_features=reference.pool.shape[1]))
         rank, size = world()
         rows = shard(p.num_samples, rank, size)
         fake = extract(self.extractor, fake_batches(rows), len(rows), "generated features", self.progress and rank == 0)
         if fake.pool.shape[0] != len(rows):
             raise ValueError(f"expected {len(rows)} generated samples on rank {rank}, got {fake.pool.shape[0]}")
-        num_classes = self.extractor.num_classes if self.extractor.class_names else None
-        metrics = scores.build(names, reference.pool.shape[1], num_classes, len(real), p.num_samples,
-                               p.kid_subsets, p.kid_subset_size)
         device = self.extractor.device if torch.distributed.is_initialized() and \
             torch.distributed.get_backend() == "nccl" else torch.device("cpu")
         for metric in metrics.values():
             metric.to(device)
-        scores.update(metrics, reference.slice(shard(len(real), rank, size)), real=True)
-        scores.update(metrics, fake, real=False)
-        return scores.compute(metrics, p.num_samples, p.seed)
+        real_rows = shard(len(real), rank, size)
+        registry.update(metrics, reference.slice(real_rows), real=True,
+                        labels=real_labels[real_rows.start : real_rows.stop] if real_labels is not None else None)
+        registry.update(metrics, fake, real=False, labels=fake_labels(rows) if fake_labels else None)
+        return registry.compute(metrics, p.num_samples, p.seed)
 
     def card(self, real: Tensor, label: str) -> dict[str, Any]:
         """The protocol card: everything needed to compare a number with another."""
