@@ -2,7 +2,9 @@
 
 What this adds to LightningCLI:
 - ``data.data_shape`` is linked into ``model.init_args.data_shape``, so a config never
-  states the image size twice.
+  states the image size twice; ``data.num_classes`` into ``model.init_args.num_classes`` of
+  the models that take it (the class-conditional ones), and only those (``link_num_classes``).
+  What a datamodule provides for this: lit_gan.data.contract.
 - Every run gets its own directory ``runs/<name>/version_<k>/`` (config.yaml,
   metrics.csv, checkpoints/, samples/); running the same config again makes a new
   version, so nothing is overwritten. With wandb (experiments/_base/wandb.yaml) it is
@@ -22,6 +24,8 @@ What this adds to LightningCLI:
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
 from pathlib import Path
 from typing import Any
@@ -36,6 +40,8 @@ from lit_gan.callbacks.run_checkpoint import RunCheckpoint
 from lit_gan.callbacks.run_dir_cleanup import RunDirCleanup
 from lit_gan.callbacks.samples import SampleGrid
 from lit_gan.callbacks.training_length import TrainingLength
+from lit_gan.data.contract import require_labels
+from lit_gan.errors import UserError
 from lit_gan.launch import check_world_size
 from lit_gan.models.adversarial import AdversarialModel
 from lit_gan.program import program_name
@@ -83,6 +89,61 @@ class SaveConfig(SaveConfigCallback):
                 logger.log_hyperparams(config)
 
 
+def import_class(class_path: str) -> type:
+    """The class named by a full dotted path (jsonargparse's ``class_path``)."""
+    parts = class_path.split(".")
+    for cut in range(len(parts) - 1, 0, -1):  # the longest importable module prefix
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ImportError(f"cannot import {class_path}")
+
+
+def takes_num_classes(model_class: type) -> bool:
+    """Whether ``model_class.__init__`` has a ``num_classes`` parameter (a class-conditional model)."""
+    return "num_classes" in inspect.signature(model_class.__init__).parameters
+
+
+def num_classes_as_given(data: Any, model: Any) -> int | None:
+    """The parse-time half of the num_classes link: keeps the value given, if any, for
+    ``link_num_classes`` to check against the data."""
+    init_args = getattr(model, "init_args", None)
+    return init_args.get("num_classes") if init_args is not None else None
+
+
+def link_num_classes(config: Any) -> None:
+    """Set ``model.init_args.num_classes`` of a parsed config to the datamodule's ``num_classes``
+    when the model class takes one; leave every other model's config alone.
+
+    One-line UserErrors: unlabelled data (no ``num_classes``) for a conditional model, and a
+    given ``num_classes`` that disagrees with the data. The datamodule is constructed here
+    once more to be asked (construction is cheap, lit_gan.data.contract); nothing is read.
+    """
+    model = config.get("model")
+    if model is None or not getattr(model, "class_path", None):
+        return
+    model_class = import_class(model.class_path)
+    if not takes_num_classes(model_class):
+        return
+    data = config.get("data")
+    datamodule = None
+    if data is not None and getattr(data, "class_path", None):
+        init_args = data.get("init_args")
+        kwargs = {**(init_args.as_dict() if init_args is not None else {}), **(data.get("dict_kwargs") or {})}
+        datamodule = import_class(data.class_path)(**kwargs)
+    num_classes = require_labels(datamodule, model_class.__name__)
+    given = model.init_args.get("num_classes")
+    if given is not None and given != num_classes:
+        raise UserError(f"--model.init_args.num_classes={given} disagrees with the data: {type(datamodule).__name__} "
+                        f"has {num_classes} classes; leave num_classes out (it is linked from the data) or set it "
+                        f"to {num_classes}")
+    model.init_args.num_classes = num_classes
+
+
 class GANCLI(LightningCLI):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("trainer_class", GANTrainer)
@@ -95,6 +156,10 @@ class GANCLI(LightningCLI):
             AdversarialModel, L.LightningDataModule, subclass_mode_model=True, subclass_mode_data=True, **kwargs
         )
 
+    def instantiate_classes(self) -> None:
+        link_num_classes(self.config[self.subcommand] if self.subcommand else self.config)
+        super().instantiate_classes()
+
     def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
         trainer = super().instantiate_trainer(**kwargs)
         check_world_size(trainer.num_devices, trainer.num_nodes)  # torchrun / srun must match the config
@@ -103,6 +168,13 @@ class GANCLI(LightningCLI):
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.link_arguments("data.data_shape", "model.init_args.data_shape", apply_on="instantiate")
+        # num_classes is set by link_num_classes (instantiate_classes), not by an instantiation link:
+        # jsonargparse skips such a link for a model without the parameter, but LightningCLI still
+        # records the value in that model's hparams (DCGAN on MNIST would get num_classes: 10, and
+        # DCGAN.load_from_checkpoint would then fail). This parse-time link keeps the value given;
+        # it makes num_classes a linked argument: not required, not repeated in printed or saved configs.
+        parser.link_arguments(("data", "model"), "model.init_args.num_classes", compute_fn=num_classes_as_given,
+                              apply_on="parse")
         parser.add_argument(
             "--max_iterations",
             type=int | None,

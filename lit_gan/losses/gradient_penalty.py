@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 
 def interpolate(real: Tensor, fake: Tensor, eps: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
@@ -74,3 +74,14 @@ def gradient_penalty(
     x_hat = interpolate(real.detach(), fake.detach(), eps)
     norms = gradient_norms(critic, x_hat)
     return weight * ((norms - 1.0) ** 2).mean()
+
+
+def refuse_batch_norm(model: str, discriminator: nn.Module, name: str) -> None:
+    """A gradient penalty is per sample, and BatchNorm couples the batch (Gulrajani et al.
+    2017, sec. 4): refuse a critic that has BatchNorm, naming where."""
+    norms = [n for n, m in discriminator.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if norms:
+        raise ValueError(
+            f"{model}: a gradient penalty needs a critic without BatchNorm (the penalty is per sample; BatchNorm "
+            f"couples the batch, Gulrajani et al. 2017 sec. 4), but the {name!r} critic has BatchNorm at {norms}; "
+            "set model.init_args.discriminator_options.norm to 'layer' (recommended) or 'none'")

@@ -24,9 +24,9 @@ import warnings
 from typing import Any, Literal, Sequence
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from lit_gan.losses.gradient_penalty import gradient_penalty
+from lit_gan.losses.gradient_penalty import gradient_penalty, refuse_batch_norm
 from lit_gan.losses.wasserstein import clip_weights_, wasserstein_estimate
 from lit_gan.models.batch_stats import SampleMode
 from lit_gan.models.gan import GAN, NoiseName, real_images
@@ -121,14 +121,7 @@ class WGAN(GAN):
                 stacklevel=2,
             )
         if gp_weight > 0:
-            batch_norms = [n for n, m in self.discriminator.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-            if batch_norms:
-                raise ValueError(
-                    f"{type(self).__name__}: a gradient penalty needs a critic without BatchNorm (the penalty is per "
-                    f"sample; BatchNorm couples the batch, Gulrajani et al. 2017 sec. 4), but the {discriminator!r} "
-                    f"critic has BatchNorm at {batch_norms}; set model.init_args.discriminator_options.norm "
-                    "to 'layer' (recommended) or 'none'"
-                )
+            refuse_batch_norm(type(self).__name__, self.discriminator, discriminator)
 
     # ---- losses -------------------------------------------------------------------
     def discriminator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:

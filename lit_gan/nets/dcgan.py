@@ -59,6 +59,23 @@ class DCGANGenerator(nn.Module):
         return self.net(z.view(z.shape[0], self.latent_dim, 1, 1))
 
 
+def discriminator_trunk(image_size: int, channels: int, features: int, norm: NormName
+                        ) -> tuple[list[nn.Module], int, int]:
+    """D's layers up to (not including) its last conv, and the (width, side) they end at:
+    64 -> (8f, 4), 32 -> (4f, 4), 28 -> (2f, 7) for ``features`` f."""
+    base, n_up = stages_for(image_size)
+    layers: list[nn.Module] = [nn.Conv2d(channels, features, 4, 2, 1), nn.LeakyReLU(0.2, True)]  # no norm on input
+    width = features
+    for _ in range(n_up - 1):
+        layers += [
+            nn.Conv2d(width, width * 2, 4, 2, 1, bias=norm == "none"),  # side / 2, channels x2
+            norm_2d(norm, width * 2),
+            nn.LeakyReLU(0.2, True),
+        ]
+        width *= 2
+    return layers, width, base
+
+
 class DCGANDiscriminator(nn.Module):
     """images (N, channels, size, size) -> logits (N,). No sigmoid: losses take logits.
 
@@ -68,18 +85,9 @@ class DCGANDiscriminator(nn.Module):
 
     def __init__(self, image_size: int = 64, channels: int = 3, features: int = 64, norm: NormName = "batch") -> None:
         super().__init__()
-        base, n_up = stages_for(image_size)
-        layers: list[nn.Module] = [nn.Conv2d(channels, features, 4, 2, 1), nn.LeakyReLU(0.2, True)]  # no norm on input
-        width = features
-        for _ in range(n_up - 1):
-            layers += [
-                nn.Conv2d(width, width * 2, 4, 2, 1, bias=norm == "none"),  # side / 2, channels x2
-                norm_2d(norm, width * 2),
-                nn.LeakyReLU(0.2, True),
-            ]
-            width *= 2
+        layers, width, base = discriminator_trunk(image_size, channels, features, norm)
         layers.append(nn.Conv2d(width, 1, base, 1, 0))  # (N, 1, 1, 1)
-        self.net = nn.Sequential(*layers)
+        self.net = nn.Sequential(*layers)  # one Sequential: checkpoints keep their keys net.0 ... net.N
         init_normal_(self)
 
     def forward(self, x: Tensor) -> Tensor:

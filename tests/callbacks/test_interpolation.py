@@ -1,11 +1,13 @@
-"""lerp / slerp closed forms, the (anti)parallel fallback, and interpolation_images' shape."""
+"""lerp / slerp closed forms, the (anti)parallel fallback, interpolation_images' shape, and the
+walks of class-conditional models (within a class; between classes at a fixed z)."""
 
 import math
 
 import pytest
 import torch
 
-from lit_gan.callbacks.interpolation import LatentInterpolation, interpolation_images, lerp, slerp
+from lit_gan.callbacks.interpolation import (ClassInterpolation, LatentInterpolation, class_interpolation_images,
+                                             class_walk_weights, interpolation_images, lerp, slerp)
 
 
 def pair(n: int = 3, d: int = 16, seed: int = 0, dtype=torch.float64):
@@ -114,3 +116,87 @@ def test_unknown_method_is_rejected():
         LatentInterpolation(method="cubic")
     with pytest.raises(ValueError, match="every_n_iterations"):
         LatentInterpolation(every_n_iterations=-1)
+
+
+# ---- class-conditional models ---------------------------------------------------------------------
+class StubConditional(StubModel):
+    """generate(z, labels) that records its labels; the image encodes z and the label (index or weights)."""
+
+    num_classes = 3
+
+    def __init__(self):
+        self.calls = []
+
+    def generate(self, z, labels):
+        self.calls.append(labels)
+        weights = labels if labels.is_floating_point() else torch.nn.functional.one_hot(labels, self.num_classes).float()
+        x = torch.cat([z[:, :2], weights], dim=1)  # (N, 2 + K)
+        return x[:, :, None, None].expand(-1, -1, 4, 4).tanh()
+
+
+def test_within_class_walk_keeps_row_r_at_class_r_mod_k():
+    model = StubConditional()
+    images = interpolation_images(model, rows=5, steps=3, method="slerp", generator=torch.Generator().manual_seed(0))
+    assert images.shape == (15, 5, 4, 4)
+    (labels,) = model.calls
+    assert labels.tolist() == [r % 3 for r in range(5) for _ in range(3)]
+
+
+def test_class_walk_weights_go_from_one_hot_to_the_next_class():
+    w = class_walk_weights(3, rows=4, steps=5).view(4, 5, 3)
+    eye = torch.eye(3)
+    for r in range(4):
+        assert torch.equal(w[r, 0], eye[r % 3]) and torch.equal(w[r, -1], eye[(r + 1) % 3])
+    torch.testing.assert_close(w[0, 2], torch.tensor([0.5, 0.5, 0.0]))
+    torch.testing.assert_close(w.sum(-1), torch.ones(4, 5))
+
+
+def test_class_walk_holds_z_and_starts_at_the_within_class_z0():
+    model = StubConditional()
+    images = class_interpolation_images(model, rows=4, steps=3, generator=torch.Generator().manual_seed(0)).view(4, 3, 5, 4, 4)
+    z0 = model.noise(4, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(images[:, :, :2, 0, 0], z0[:, None, :2].expand(4, 3, 2).tanh())  # one z per row
+    walk = interpolation_images(model, 4, 3, "slerp", torch.Generator().manual_seed(0)).view(4, 3, 5, 4, 4)
+    torch.testing.assert_close(images[:, 0], walk[:, 0])  # column 0 of both pictures: (z0[r], class r % K)
+
+
+def test_class_walk_endpoints_are_the_pure_class_samples_of_a_real_model():
+    from lit_gan.models import ConditionalDCGAN, ProjectionGAN
+
+    for cls in (ConditionalDCGAN, ProjectionGAN):
+        torch.manual_seed(0)
+        model = cls(num_classes=4, data_shape=(1, 28, 28), latent_dim=8,
+                    generator_options={"features": 8}, discriminator_options={"features": 8})
+        for m in model.generator.modules():  # conditional BN: give each class its own gamma
+            if hasattr(m, "gamma"):
+                torch.nn.init.normal_(m.gamma.weight, 1.0, 0.5)
+        rows, steps = 5, 4
+        images = class_interpolation_images(model, rows, steps, torch.Generator().manual_seed(2)).view(rows, steps, 1, 28, 28)
+        z = model.noise(rows, torch.Generator().manual_seed(2))
+        start = torch.arange(rows) % 4
+        assert torch.equal(images[:, 0], model.generate(z, start))
+        assert torch.equal(images[:, -1], model.generate(z, (start + 1) % 4))
+        assert not torch.allclose(images[:, 1], images[:, 0], atol=1e-4)  # in between: neither end
+        assert not torch.allclose(images[:, 1], images[:, -1], atol=1e-4)
+
+
+def test_class_interpolation_writes_nothing_for_unconditional_models(tmp_path):
+    model = StubModel()
+    model.data_shape = (3, 7, 7)
+    assert not ClassInterpolation().render(None, model, tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
+    with pytest.raises(ValueError, match="unconditional"):
+        class_interpolation_images(model, 2, 3, torch.Generator())
+    with pytest.raises(ValueError, match="steps >= 2"):
+        ClassInterpolation(steps=1)
+
+
+def test_class_interpolation_picture_is_rows_by_steps(tmp_path):
+    from PIL import Image
+
+    model = StubConditional()
+    model.data_shape = (5, 4, 4)
+    model.generate = lambda z, labels: torch.zeros(len(z), 3, 4, 4)
+    assert ClassInterpolation(rows=3, steps=6).render(None, model, tmp_path / "x.png")
+    with Image.open(tmp_path / "x.png") as image:
+        assert image.size == (6 * 6 + 2, 3 * 6 + 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import lightning as L
 import numpy as np
+import pytest
 from lightning.pytorch.loggers import TensorBoardLogger
 from PIL import Image
 
@@ -43,3 +44,81 @@ def test_sample_grid_writes_png_and_tensorboard_image(tmp_path, tiny_mnist):
     logged = events.Images("samples")
     assert [e.step for e in logged] == [1, 3]  # the logger steps (batches) of iterations 2 and 4
     assert (logged[-1].height, logged[-1].width) == image.shape[:2]
+
+
+# ---- class-conditional models: one row per class -----------------------------------------------
+class FakeConditional:
+    """A deterministic conditional Sampler whose image encodes its label: a constant 2x2 image of
+    value label / K (class ``nan_class``, if set, comes out NaN)."""
+
+    data_shape = (1, 2, 2)
+    sample_group = None
+    iterations = 7
+
+    def __init__(self, num_classes: int, nan_class: int | None = None) -> None:
+        self.num_classes, self.nan_class, self.calls = num_classes, nan_class, []
+
+    def noise(self, n, generator=None):
+        import torch
+
+        return torch.randn(n, 3, generator=generator)
+
+    def generate(self, z, labels):
+        import torch
+
+        assert labels.dtype == torch.long and labels.shape == (len(z),)
+        self.calls.append(labels)
+        value = labels.float() / self.num_classes
+        if self.nan_class is not None:
+            value[labels == self.nan_class] = float("nan")
+        return value.view(-1, 1, 1, 1).expand(-1, *self.data_shape).clone()
+
+
+def _cells(png, rows: int, cols: int, side: int = 2, pad: int = 2) -> np.ndarray:
+    """(rows, cols, 3): the colour of each grid cell's top-left pixel."""
+    image = np.asarray(Image.open(png).convert("RGB"))
+    assert image.shape[:2] == (rows * (side + pad) + pad, cols * (side + pad) + pad)
+    return np.stack([[image[pad + r * (side + pad), pad + c * (side + pad)] for c in range(cols)] for r in range(rows)])
+
+
+@pytest.mark.parametrize("num_images, num_classes, cols", [(64, 10, 6), (16, 4, 4), (3, 5, 1), (10, 4, 2)])
+def test_conditional_grid_has_one_row_per_class(tmp_path, num_images, num_classes, cols):
+    model = FakeConditional(num_classes)
+    assert SampleGrid(0, num_images=num_images).render(None, model, tmp_path / "grid.png")
+    cells = _cells(tmp_path / "grid.png", num_classes, cols)
+    for c in range(num_classes):  # row c: class c, every column; the value label / K in [-1, 1] -> uint8
+        expected = round((c / num_classes + 1) * 127.5)
+        assert (cells[c] == expected).all(), (c, cells[c])
+    assert [y.tolist() for y in model.calls] == [[c for c in range(num_classes) for _ in range(cols)]]
+
+
+def test_conditional_grid_marks_nan_images_red(tmp_path):
+    import warnings
+
+    model = FakeConditional(4, nan_class=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SampleGrid(0, num_images=16).render(None, model, tmp_path / "grid.png")
+    cells = _cells(tmp_path / "grid.png", 4, 4)
+    assert (cells[2] == (255, 0, 0)).all()  # class 2's row is red ...
+    assert (cells[[0, 1, 3]] != (255, 0, 0)).any(axis=-1).all()  # ... and only it
+    assert any("4 of 16 images have NaN / inf pixels" in str(w.message) for w in caught)
+
+
+def test_conditional_grid_uses_the_sampling_protocol(tmp_path):
+    """Sample i of the grid is sample i of ``seed`` (lit_gan.evaluation.sampling) with class i // cols."""
+    import torch
+
+    from lit_gan.evaluation.sampling import LabelPlan, sample_rows
+
+    class Echo(FakeConditional):
+        def generate(self, z, labels):
+            self.calls.append(labels)
+            return z[:, :1, None, None].expand(-1, 1, 2, 2).tanh() + 0 * labels.view(-1, 1, 1, 1)
+
+    model = Echo(3)
+    grid = SampleGrid(0, num_images=6, seed=5)
+    images = grid.samples(model, 6, LabelPlan(3, per_class=2))
+    expected = torch.cat(list(sample_rows(model, 6, 5, range(6), 6, LabelPlan(3, per_class=2))))
+    assert torch.equal(images, expected)
+    assert model.calls[-1].tolist() == [0, 0, 1, 1, 2, 2]

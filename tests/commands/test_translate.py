@@ -81,3 +81,26 @@ def test_evaluate_compares_translations_with_the_target_split(setup, tmp_path, c
     assert result["protocol"]["kid"]["subset_size"] == 3
     assert result["protocol"]["source"]["translation"] == "AtoB"
     assert set(result["metrics"]) == {"fid_3", "kid_3", "kid_3_std"}
+
+
+def test_evaluate_serves_the_paired_metric_of_the_same_checkpoint(setup, capsys):
+    import json
+
+    import torch
+
+    from lit_gan.evaluation.checkpoints import load_model
+
+    with pytest.raises(SystemExit) as exc:
+        lit_gan_main(["evaluate", "--no-progress", "--ckpt", str(setup / "p2p.ckpt"), "--metrics", "paired"])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert set(result["metrics"]) == {"l1", "psnr", "ssim"} and result["protocol"]["paired"]["split"] == "test"
+    # L1 is the model's own test_step over the 3 test pairs: recompute it by hand (pix2pix keeps
+    # dropout on at test time, sec. 3.3, so two passes differ a little)
+    model = load_model(setup / "p2p.ckpt")
+    dm = PairedImageDataModule(root=str(setup), direction="AtoB", load_size=36, crop_size=32, batch_size=2)
+    dm.setup("test")
+    pairs = [dm.test_set[i] for i in range(len(dm.test_set))]
+    l1 = torch.stack([(model.translate(x[None], "AtoB")[0] - y).abs().mean() for y, x, *_ in pairs]).mean()
+    assert result["metrics"]["l1"] == pytest.approx(float(l1), rel=2e-2)

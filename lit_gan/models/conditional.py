@@ -1,0 +1,263 @@
+"""Class-conditional GANs: G(z, y) and a D that knows y. One family, four paper setups.
+
+- :class:`CGAN`: Mirza & Osindero 2014, MLP nets (lit_gan.nets.conditional_mlp), SGD.
+- :class:`ConditionalDCGAN`: DCGAN (Radford et al. 2015) with the label concatenated to the
+  inputs of both nets (lit_gan.nets.conditional_dcgan).
+- :class:`ACGAN`: Odena et al. 2017, D predicts the class (lit_gan.models.acgan).
+- :class:`ProjectionGAN`: Miyato & Koyama 2018, projection D, conditional-BN G
+  (lit_gan.models.projection_gan).
+
+Labels come from the batch ``(x, y)``; a batch without labels is refused. G's labels during
+training are drawn uniformly at random, c ~ p_c (Odena et al. 2017, sec. 3; the projection
+reference code's ``sample_categorical``). Any objective of lit_gan.losses applies to D's
+adversarial output; ``gp_weight`` adds the gradient penalty of Gulrajani et al. 2017,
+evaluated with the real sample's label: ``x_hat -> D(x_hat, y_real)``.
+
+Sampling protocol: ``num_classes``; ``noise(n, generator)``; ``generate(z, labels)`` (labels
+required: class indices, a LongTensor (N,) in [0, num_classes), or class weights, a float
+(N, num_classes) with rows >= 0 summing to 1, which every conditional G reads as a mix of the
+classes (lit_gan.nets.label_input); one-hot weights give exactly the class's sample);
+``sample(n, generator, labels)`` (labels default to ``arange(n) % num_classes``); ``sample_group``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from lit_gan.losses.gradient_penalty import gradient_penalty, refuse_batch_norm
+from lit_gan.models.batch_stats import SampleMode
+from lit_gan.nets.conditional import ACGAN_DISCRIMINATORS, DISCRIMINATORS, build_conditional_nets
+from lit_gan.models.gan import GAN, NoiseName
+from lit_gan.models.optim import OptimizerName, ScheduleName
+from lit_gan.models.wgan import FLOAT16_PRECISIONS
+
+
+class ConditionalGAN(GAN):
+    """GAN with labels; the defaults are Mirza & Osindero 2014's MNIST setup (see :class:`CGAN`)."""
+
+    discriminator_names: tuple[str, ...] = DISCRIMINATORS
+
+    def __init__(
+        self,
+        num_classes: int,
+        data_shape: Sequence[int] = (1, 28, 28),
+        latent_dim: int = 100,  # Mirza & Osindero 2014, sec. 4.1: "dimensionality 100"
+        noise: NoiseName = "uniform",  # sec. 4.1: uniform (they: the unit hypercube; see CGAN)
+        generator: Literal["mlp", "dcgan", "dcgan_cbn"] = "mlp",
+        discriminator: Literal["maxout", "dcgan", "projection"] = "maxout",
+        generator_options: dict[str, Any] | None = None,
+        discriminator_options: dict[str, Any] | None = None,
+        loss: str = "non_saturating",
+        label_smoothing: float = 0.0,
+        gp_weight: float = 0.0,
+        optimizer: OptimizerName = "sgd",  # sec. 4.1: "stochastic gradient decent"
+        lr_g: float = 0.1,  # sec. 4.1: "initial learning rate of 0.1"
+        lr_d: float = 0.1,
+        betas: tuple[float, float] = (0.5, 0.999),
+        momentum: float = 0.5,  # sec. 4.1: "initial value of .5 ... increased up to 0.7"
+        final_momentum: float | None = 0.7,
+        momentum_ramp_epochs: int = 250,  # not in the paper: Goodfellow et al. 2014's mnist.yaml
+        lr_schedule: ScheduleName = "exponential",
+        lr_decay: float = 1.00004,  # sec. 4.1: "decay factor of 1.00004"
+        min_lr: float = 1e-6,  # sec. 4.1: "down to .000001"
+        constant_epochs: int = 100,
+        decay_epochs: int = 100,
+        n_critic: int = 1,
+        n_gen: int = 1,
+        grad_clip: float | None = None,
+        d_loss_scale: float = 1.0,
+        sample_mode: SampleMode = "eval",
+        sample_batch_size: int = 64,
+    ) -> None:
+        """
+        Args:
+            num_classes: K, labels are 0..K-1; linked from the datamodule by the CLI.
+            generator: ``mlp`` (Mirza & Osindero), ``dcgan`` (embedding(y) concatenated to
+                z), ``dcgan_cbn`` (conditional BatchNorm, Miyato & Koyama).
+            discriminator: ``maxout`` (Mirza & Osindero), ``dcgan`` (one-hot maps
+                concatenated to the image), ``projection`` (Miyato & Koyama); ``acgan``
+                only in :class:`ACGAN`.
+            gp_weight: lambda of the gradient penalty (0: none; Gulrajani et al. 2017: 10).
+                Needed by ``loss: wasserstein``; refused with BatchNorm in D.
+            The rest: as lit_gan.models.gan.GAN.
+        """
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+            raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}; the CLI links it from "
+                             "the datamodule's num_classes (e.g. MNISTDataModule: 10)")
+        if gp_weight < 0:
+            raise ValueError(f"gp_weight must be >= 0, got {gp_weight} (Gulrajani et al. 2017 use 10)")
+        if loss == "wasserstein" and gp_weight == 0:
+            raise ValueError("loss 'wasserstein' needs a Lipschitz critic, else its scores grow without bound: "
+                             "set gp_weight: 10 (Gulrajani et al. 2017) or choose another loss")
+        self.num_classes, self.gp_weight = num_classes, gp_weight  # build_nets (called by GAN) reads num_classes
+        kwargs = dict(locals())
+        for name in ("self", "__class__", "num_classes", "gp_weight"):
+            kwargs.pop(name)
+        super().__init__(**kwargs)
+        if gp_weight > 0:
+            refuse_batch_norm(type(self).__name__, self.discriminator, discriminator)
+
+    def build_nets(self, generator: str, discriminator: str, generator_options: dict[str, Any],
+                   discriminator_options: dict[str, Any]) -> tuple[nn.Module, nn.Module]:
+        if discriminator not in self.discriminator_names:
+            hint = " (an AC-GAN discriminator: use lit_gan.models.ACGAN)" if discriminator in ACGAN_DISCRIMINATORS else ""
+            raise ValueError(f"{type(self).__name__} takes discriminator one of {self.discriminator_names}, "
+                             f"got {discriminator!r}{hint}")
+        return build_conditional_nets(generator, discriminator, self.latent_dim, self.num_classes, self.data_shape,
+                                      generator_options, discriminator_options)
+
+    # ---- labels -------------------------------------------------------------------
+    def labelled(self, batch: Any) -> tuple[Tensor, Tensor]:
+        """``(x, y)`` from a batch, or a one-line error saying the data has no labels."""
+        if isinstance(batch, (tuple, list)) and len(batch) >= 2 and isinstance(batch[1], Tensor) \
+                and batch[1].dim() == 1 and not batch[1].is_floating_point():
+            return batch[0], batch[1].long()  # int64 for one_hot (a no-op for int64 labels)
+        got = type(batch).__name__ if not isinstance(batch, (tuple, list)) else f"a {len(batch)}-item {type(batch).__name__}"
+        raise ValueError(f"{type(self).__name__} is class-conditional but the datamodule yields no labels (got {got} "
+                         "per batch, not (images, int64 labels)): use a labelled datamodule, e.g. "
+                         "lit_gan.data.MNISTDataModule")
+
+    def check_labels(self, labels: Tensor | None, n: int) -> Tensor:
+        """labels on this module's device, or a ValueError saying why not: integer class indices
+        (n,) in [0, K) -> LongTensor; float class weights (n, K), each row >= 0 and summing
+        to 1 (one-hot = the class, a mix = between classes) -> as given."""
+        name, k = type(self).__name__, self.num_classes
+        if labels is None:
+            raise ValueError(f"{name} is conditional: pass labels, a LongTensor of {n} class indices in [0, {k})")
+        labels = torch.as_tensor(labels)
+        if labels.is_complex() or labels.dtype == torch.bool:
+            raise ValueError(f"{name}: labels must be integer class indices, got dtype {labels.dtype}")
+        if labels.is_floating_point():
+            return self._check_class_weights(labels, n)
+        if labels.shape != (n,):
+            raise ValueError(f"{name}: labels must have shape ({n},), one per sample; got {tuple(labels.shape)}")
+        outside = labels[(labels < 0) | (labels >= k)]
+        if len(outside):
+            raise ValueError(f"{name}: labels must be in [0, {k}) (num_classes={k}); got {outside[0].item()}")
+        return labels.to(self.device, torch.long)
+
+    def _check_class_weights(self, weights: Tensor, n: int) -> Tensor:
+        name, k = type(self).__name__, self.num_classes
+        if weights.shape != (n, k):
+            raise ValueError(f"{name}: labels must be integer class indices of shape ({n},) or float class weights of "
+                             f"shape ({n}, {k}) (num_classes={k}); got dtype {weights.dtype}, shape {tuple(weights.shape)}")
+        w = weights.detach().double()
+        bad = ~torch.isfinite(w).all(1) | (w < 0).any(1) | ((w.sum(1) - 1).abs() > 1e-4)
+        if bad.any():
+            row = int(bad.nonzero()[0])
+            raise ValueError(f"{name}: class weights must be >= 0 with each row summing to 1; row {row} is "
+                             f"{weights[row].tolist()} (sum {float(w[row].sum()):.6g})")
+        return weights.to(self.device)
+
+    def random_labels(self, n: int) -> Tensor:
+        """c ~ p_c, uniform over the classes (Odena et al. 2017, sec. 3)."""
+        return torch.randint(self.num_classes, (n,), device=self.device)
+
+    # ---- sampling protocol ----------------------------------------------------------
+    @torch.no_grad()
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """G(z, labels) in G's sampling mode (``sample_mode``), as GAN.generate; labels as
+        class indices (N,) or class weights (N, K) (see ``check_labels``)."""
+        labels = self.check_labels(labels, len(z))
+        z = z.to(self.device)
+        return self.run_generator(lambda rows: self.generator(z[rows], labels[rows]), len(z))
+
+    def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
+        """n samples; labels default to 0, 1, ..., K-1, 0, 1, ... (every class in turn)."""
+        if labels is None:
+            labels = torch.arange(n) % self.num_classes
+        return self.generate(self.noise(n, generator), labels)
+
+    # ---- losses -------------------------------------------------------------------
+    def critic(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
+        """D's adversarial output (N,) and class logits (N, K) (None: D has no class head)."""
+        return self.discriminator(x, y), None
+
+    def class_loss_d(self, real_cls, labels, fake_cls, fake_labels, logs: dict) -> Tensor | float:
+        return 0.0  # AC-GAN's L_C; none here
+
+    def class_loss_g(self, fake_cls, fake_labels, logs: dict) -> Tensor | float:
+        return 0.0
+
+    def discriminator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
+        real, labels = self.labelled(batch)
+        if self.batches_seen == 0:
+            self.check_labels(labels, len(labels))  # once: a bad label would fail deep in an embedding
+        n = real.shape[0]
+        with torch.no_grad():
+            fake_labels = self.random_labels(n)
+            fake = self.generator(self.noise(n), fake_labels)
+        (real_out, real_cls), (fake_out, fake_cls) = self.critic(real, labels), self.critic(fake, fake_labels)
+        logs = {"train/d_real": self.mean_output(real_out), "train/d_fake": self.mean_output(fake_out)}
+        loss = self.objective.discriminator(real_out, fake_out, 1.0 - self.hparams.label_smoothing)
+        loss = self.d_loss_scale * (loss + self.class_loss_d(real_cls, labels, fake_cls, fake_labels, logs))
+        if self.gp_weight > 0:
+            penalty = gradient_penalty(lambda x: self.critic(x, labels)[0], real, fake, self.gp_weight)
+            loss = loss + penalty
+            logs["train/gradient_penalty"] = penalty
+        return loss, logs
+
+    def generator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
+        n = self.labelled(batch)[0].shape[0]
+        fake_labels = self.random_labels(n)
+        fake_out, fake_cls = self.critic(self.generator(self.noise(n), fake_labels), fake_labels)
+        logs: dict[str, Tensor] = {}
+        return self.objective.generator(fake_out) + self.class_loss_g(fake_cls, fake_labels, logs), logs
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        """D's loss on held-out (x, y) vs fresh fakes of the same labels (AC-GAN: and its accuracy)."""
+        real, labels = self.labelled(batch)
+        g = torch.Generator().manual_seed(batch_idx)  # leaves the global RNG stream alone
+        fake = self.sample(real.shape[0], g, labels=labels)
+        (real_out, real_cls), (fake_out, _) = self.critic(real, labels), self.critic(fake, labels)
+        prefix = "test" if self.trainer.testing else "val"
+        self.log(f"{prefix}/loss_d", self.d_loss_scale * self.objective.discriminator(real_out, fake_out), sync_dist=True)
+        self.log(f"{prefix}/d_real", self.mean_output(real_out), sync_dist=True)
+        if real_cls is not None:
+            accuracy = (real_cls.argmax(dim=1) == labels).float().mean()
+            self.log(f"{prefix}/class_accuracy_real", accuracy, sync_dist=True)
+
+    test_step = validation_step
+
+    def on_fit_start(self) -> None:
+        super().on_fit_start()
+        precision = str(self.trainer.precision)
+        if self.gp_weight > 0 and precision in FLOAT16_PRECISIONS:
+            raise ValueError(f"precision {precision} is not supported with a gradient penalty (its inner gradient is "
+                             "not loss-scaled); use --trainer.precision bf16-mixed or 32-true")
+
+
+class CGAN(ConditionalGAN):
+    """Mirza & Osindero 2014, sec. 4.1 (MNIST): the defaults of :class:`ConditionalGAN`.
+
+    G: z (100) -> 200 ReLU, one-hot y -> 1000 ReLU, concat -> 1200 ReLU -> 784; D: maxout
+    240x5 on x, 50x5 on y, joint 240x4 -> logit; dropout 0.5 in both; SGD lr 0.1, divided
+    by 1.00004 per iteration down to 1e-6, momentum 0.5 -> 0.7; batch 100 (the datamodule's).
+    Differences: the paper's z is uniform on the unit hypercube [0, 1]^100; ``uniform`` here
+    is U(-sqrt 3, sqrt 3) (Goodfellow et al.'s code), an affine change that G's first layer
+    absorbs. The paper does not say over how many epochs momentum rises: 250 is Goodfellow
+    et al. 2014's mnist.yaml. G's output is tanh, not sigmoid (data in [-1, 1]).
+    """
+
+
+class ConditionalDCGAN(ConditionalGAN):
+    """Radford et al. 2015's DCGAN with labels in: Adam(2e-4, beta1 0.5), z ~ N(0, I), N(0, 0.02) init.
+
+    G reads concat(z, embedding(y)); D reads the image with K one-hot maps of y as extra
+    channels (lit_gan.nets.conditional_dcgan). No paper fixes this pair; the optimiser and
+    noise are DCGAN's (sec. 4).
+    """
+
+    def __init__(self, num_classes: int, data_shape: Sequence[int] = (1, 28, 28),
+                 noise: NoiseName = "normal",
+                 generator: Literal["mlp", "dcgan", "dcgan_cbn"] = "dcgan",
+                 discriminator: Literal["maxout", "dcgan", "projection"] = "dcgan",
+                 optimizer: OptimizerName = "adam",  # Radford et al. 2015, sec. 4: Adam lr 0.0002, beta1 0.5
+                 lr_g: float = 2e-4, lr_d: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
+                 momentum: float = 0.0, final_momentum: float | None = None,
+                 lr_schedule: ScheduleName = "constant", **kwargs: Any) -> None:
+        kwargs.update({k: v for k, v in locals().items() if k not in ("self", "kwargs", "__class__")})
+        super().__init__(**kwargs)
