@@ -16,21 +16,24 @@ gloo, or K GPUs) and gives the same numbers as one process.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
+from types import SimpleNamespace
 from pathlib import Path
 from typing import Any
 
+import torch
 import yaml
 from jsonargparse import ArgumentParser
 from lightning import LightningDataModule
 
 from lit_gan.atomic import atomic_path
-from lit_gan.evaluation.checkpoints import CommandError, checkpoint_datamodule, load_model
+from lit_gan.evaluation.checkpoints import CommandError, checkpoint_datamodule, load_model, read_state
 from lit_gan.evaluation.features import Protocol
 from lit_gan.evaluation.modes import MIN_COUNT
 from lit_gan.evaluation.real import real_images
-from lit_gan.evaluation.registry import ALL_METRICS, FEATURE_METRICS
+from lit_gan.evaluation.registry import ALL_METRICS, FEATURE_METRICS, FeatureContext, build, is_single_process
 from lit_gan.evaluation.run import evaluate as evaluate_source
 from lit_gan.evaluation.sources import FileSource, model_source
 from lit_gan.metrics.extractors import load_extractor
@@ -98,18 +101,18 @@ def parse(argv: list[str]) -> tuple[Any, LightningDataModule]:
     return args, parser.instantiate(args).data
 
 
-def run(fabric, args, datamodule: LightningDataModule) -> dict[str, Any]:
-    """One rank's part; every rank returns the same result."""
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-    protocol = Protocol(metrics, args.num, args.num_real, args.split, args.seed, args.batch_size, args.kid_subsets,
-                        args.kid_subset_size)
-    if args.samples:
+def run(fabric, args, datamodule: LightningDataModule, metrics: list[str] | None = None) -> dict[str, Any]:
+    """One rank's part (of ``metrics``, default all asked for); every rank returns the same result."""
+    metrics = metrics if metrics is not None else metric_names(args)
+    samples = args.samples is not None
+    protocol = Protocol(metrics, args.num if not samples else 2, args.num_real, args.split, args.seed,
+                        args.batch_size, args.kid_subsets, args.kid_subset_size)
+    if samples:
         source = FileSource(args.samples)
-        protocol.num_samples = source.num
     else:
         model = load_model(args.ckpt, str(fabric.device))
         source = model_source(model, datamodule, protocol, args.ckpt, args.direction)
-        protocol.num_samples = source.num
+    protocol = dataclasses.replace(protocol, num_samples=source.num)  # validated again: >= 2 samples
     extractor = None
     if set(metrics) & set(FEATURE_METRICS):
         extractor = load_extractor(args.feature_extractor, fabric.device, args.inception_weights)
@@ -119,11 +122,15 @@ def run(fabric, args, datamodule: LightningDataModule) -> dict[str, Any]:
     return {"metrics": values, "protocol": card}
 
 
-def run_and_close(fabric, args, datamodule: LightningDataModule) -> dict[str, Any]:
+def metric_names(args) -> list[str]:
+    return [m.strip() for m in args.metrics.split(",") if m.strip()]
+
+
+def run_and_close(fabric, args, datamodule: LightningDataModule, metrics: list[str]) -> dict[str, Any]:
     """`run`, then tear the process group down on every rank once all ranks are done: a spawned
     worker that exits with gloo's threads still alive aborts ("terminate called without an
     active exception") and takes the whole command down with it."""
-    result = run(fabric, args, datamodule)
+    result = run(fabric, args, datamodule, metrics)
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
@@ -138,11 +145,19 @@ def evaluate(argv: list[str]) -> dict[str, Any]:
     args, datamodule = parse(argv)
     if args.devices < 1:
         raise CommandError(f"--devices must be >= 1, got {args.devices}")
-    strategy = "ddp_spawn" if args.devices > 1 else "auto"
-    if args.devices > 1:
+    metrics = metric_names(args)
+    devices = args.devices if any(not is_single_process(m) for m in metrics if m in ALL_METRICS) else 1
+    here = [m for m in metrics if devices > 1 and is_single_process(m)]
+    if devices > 1:
         preflight(args, datamodule)
-    fabric = Fabric(accelerator=args.accelerator, devices=args.devices, strategy=strategy)
-    result = fabric.launch(run_and_close, args, datamodule)
+    fabric = Fabric(accelerator=args.accelerator, devices=devices, strategy="ddp_spawn" if devices > 1 else "auto")
+    result = fabric.launch(run_and_close, args, datamodule, [m for m in metrics if m not in here])
+    if here:  # e.g. paired runs the model's own test loop: once, in this process
+        gpu = args.accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+        extra = run(SimpleNamespace(device=torch.device("cuda" if gpu else "cpu"), global_rank=0), args, datamodule,
+                    here)
+        result["metrics"].update(extra["metrics"])
+        result["protocol"].update({k: v for k, v in extra["protocol"].items() if k in here})
     if args.out:
         with atomic_path(args.out) as tmp:
             tmp.write_text(json.dumps(result, indent=2))
@@ -152,14 +167,22 @@ def evaluate(argv: list[str]) -> dict[str, Any]:
 def preflight(args, datamodule: LightningDataModule) -> None:
     """Catch the usual mistakes in this process, where they print as one clear line
     (inside spawned workers they would surface as a traceback per rank)."""
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    metrics = metric_names(args)
     Protocol(metrics, max(args.num, 2), args.num_real, args.split)  # validates names and counts
-    if args.samples:
-        FileSource(args.samples)
-    if set(metrics) & set(FEATURE_METRICS):
-        load_extractor(args.feature_extractor, "cpu", args.inception_weights)
-    datamodule.prepare_data()
-    real_images(datamodule, args.split, args.num_real, domain=args.domain)
+    label_classes = FileSource(args.samples).label_classes if args.samples else checkpoint_classes(args.ckpt)
+    features = [m for m in metrics if m in FEATURE_METRICS]
+    if features:
+        extractor = load_extractor(args.feature_extractor, "cpu", args.inception_weights)
+        classes = extractor.num_classes if extractor.class_names else None
+        build(features, FeatureContext(1, classes, 2, 2, label_classes=label_classes))  # accuracy / intra_fid needs
+        datamodule.prepare_data()
+        real_images(datamodule, args.split, args.num_real, domain=args.domain)
+
+
+def checkpoint_classes(ckpt: str) -> int | None:
+    """The class count of a conditional checkpoint (its hyperparameters), else None."""
+    hparams = read_state(ckpt).get("hyper_parameters") or {}
+    return hparams.get("num_classes")
 
 
 def main(argv: list[str]) -> int:

@@ -133,6 +133,9 @@ class Evaluator:
         ctx = registry.FeatureContext(1, num_classes, len(real), p.num_samples, p.kid_subsets, p.kid_subset_size,
                                       label_classes if fake_labels else None)
         registry.build(names, ctx)  # a metric that can't run here says so before any extraction
+        if "intra_fid" in names and real_labels is None:
+            raise ValueError("intra_fid needs the classes of the real images: the datamodule's items must be "
+                             "(image, label); this split has no labels")
         reference = self.reference(real, label)
         metrics = registry.build(names, dataclasses.replace(ctx, num_features=reference.pool.shape[1]))
         rank, size = world()

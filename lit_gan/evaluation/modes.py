@@ -19,7 +19,7 @@ def points(ctx) -> torch.Tensor:
     """All of the source's samples as float (N, 2) points (this is cheap: no sharding)."""
     batches = ctx.source.float_batches(range(ctx.source.num), ctx.protocol.batch_size)
     if batches is None:
-        raise CommandError("modes needs 2-D float samples: evaluate a toy checkpoint (or a .npz of float points)")
+        raise CommandError("modes needs 2-D float samples: evaluate a 2-D toy checkpoint with --ckpt")
     out = torch.cat([b.float().cpu() for b in batches])
     if out.dim() != 2:
         raise CommandError(f"modes counts 2-D points; these samples have shape {tuple(out.shape[1:])}")

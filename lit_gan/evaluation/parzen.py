@@ -35,7 +35,7 @@ def parzen_metric(ctx) -> tuple[dict[str, float], dict[str, Any]]:
     """The registry's entry (lit_gan.evaluation.registry): Parzen on a SampleContext's
     source, G's float outputs when it has them, else its uint8 samples (with a warning)."""
     source, batch_size = ctx.source, ctx.protocol.batch_size
-    if source.float_batches(range(0, 0), batch_size) is None:
+    if source.float_batches(range(0, 0), batch_size) is None and "samples" in source.card():
         ctx.warn(f"{source.card().get('samples', 'the source')} holds only uint8 samples, so Parzen uses rounded "
                  "pixels (not the protocol's float outputs); write it with `generate --keep-float`")
 

@@ -69,6 +69,7 @@ class SampleMetric:
     needs: frozenset[str]
     keys: tuple[str, ...]
     run: str  # "module:function" (imported on use): (EvaluationContext) -> (values, card)
+    single_process: bool = False  # runs once, in one process, whatever --devices says
 
 
 def _needs_classifier(ctx: FeatureContext, name: str) -> int:
@@ -162,12 +163,18 @@ REGISTRY: dict[str, FeatureMetric | SampleMetric] = {m.name: m for m in (
                  ("modes_covered", "modes_covered_min1", "num_modes", "high_quality_fraction"),
                  "lit_gan.evaluation.modes:modes_metric"),
     SampleMetric("paired", "L1 / PSNR / SSIM of translations against their targets (the model's test_step)",
-                 frozenset({"translator"}), ("l1", "psnr", "ssim"), "lit_gan.evaluation.paired:paired_metric"),
+                 frozenset({"translator"}), ("l1", "psnr", "ssim"), "lit_gan.evaluation.paired:paired_metric",
+                 single_process=True),
 )}
 
 FEATURE_METRICS = tuple(name for name, m in REGISTRY.items() if isinstance(m, FeatureMetric))
 SAMPLE_METRICS = tuple(name for name, m in REGISTRY.items() if isinstance(m, SampleMetric))
 ALL_METRICS = tuple(REGISTRY)
+
+
+def is_single_process(name: str) -> bool:
+    """Whether ``name`` runs once in one process (a Lightning test loop of its own), not sharded."""
+    return bool(getattr(REGISTRY[name], "single_process", False))
 
 
 def needs_a_model(name: str) -> bool:
@@ -190,7 +197,9 @@ def build(names: list[str], ctx: FeatureContext) -> dict[str, Metric]:
     check_names(names)
     # KID / IS warn that they keep all features: that is the point here (10k x 2048 floats)
     warnings.filterwarnings("ignore", message=r"Metric `(Kernel Inception Distance|InceptionScore)` will save all")
-    return {name: REGISTRY[name].build(ctx) for name in names if isinstance(REGISTRY[name], FeatureMetric)}
+    # the registry's order, whatever the names' order: KID and IS draw their subsets from one seeded
+    # stream in turn, so the order fixes their values
+    return {name: m.build(ctx) for name, m in REGISTRY.items() if name in names and isinstance(m, FeatureMetric)}
 
 
 def update(metrics: dict[str, Metric], features: Features, real: bool, labels: Tensor | None = None) -> None:

@@ -68,8 +68,9 @@ class LabelError(ValueError):
 class LabelPlan:
     """The label of sample i, a pure function of i (so any shard knows its labels).
 
-    ``cycle``: y_i = cycle[i % len(cycle)] (default: 0, 1, ..., K-1, 0, 1, ...: labels
-    uniformly cycled); ``per_class``: K samples of every class in class order, y_i = i // K.
+    ``cycle``: y_i = cycle[i % len(cycle)] (default: 0, 1, ..., C-1, 0, 1, ... for C =
+    ``num_classes``: labels uniformly cycled); ``per_class`` = M: M samples of every class in
+    class order, y_i = i // M.
     """
 
     num_classes: int

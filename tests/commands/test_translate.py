@@ -104,3 +104,16 @@ def test_evaluate_serves_the_paired_metric_of_the_same_checkpoint(setup, capsys)
     pairs = [dm.test_set[i] for i in range(len(dm.test_set))]
     l1 = torch.stack([(model.translate(x[None], "AtoB")[0] - y).abs().mean() for y, x, *_ in pairs]).mean()
     assert result["metrics"]["l1"] == pytest.approx(float(l1), rel=2e-2)
+
+
+def test_paired_beside_a_sharded_metric_runs_once_in_the_parent(setup, capsys):
+    import json
+
+    with pytest.raises(SystemExit) as exc:
+        lit_gan_main(["evaluate", "--no-progress", "--ckpt", str(setup / "p2p.ckpt"), "--metrics", "parzen,paired",
+                      "--devices", "2", "--accelerator", "cpu"])
+    out, err = capsys.readouterr()
+    assert exc.value.code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert {"l1", "psnr", "ssim", "parzen_ll"} <= set(result["metrics"])
+    assert result["protocol"]["paired"]["split"] == "test" and result["protocol"]["parzen"]["n_test"] == 3

@@ -62,3 +62,54 @@ def test_evaluate_serves_modes_on_a_toy_checkpoint(tmp_path, capsys):
     assert set(result["metrics"]) == set(registry.keys("modes", 500))
     assert result["protocol"]["modes"]["min_count"] == 5 and result["protocol"]["modes"]["samples"] == 500
     assert sum(result["protocol"]["modes"]["mode_counts"]) == round(result["metrics"]["high_quality_fraction"] * 500)
+
+
+def test_modes_and_paired_run_under_two_processes_and_bad_metrics_fail_before_spawning(tmp_path, capsys):
+    """modes is computed on every rank (cheap, identical); paired (a test loop of its own) runs
+    once in the parent; accuracy on an unconditional checkpoint stops in the parent, one line."""
+    import lightning as L
+
+    from lit_gan.data import Toy2DDataModule
+    from lit_gan.models import GAN
+
+    L.seed_everything(0, verbose=False)
+    model = GAN(data_shape=(2,), latent_dim=2, noise="normal", generator="mlp", discriminator="mlp",
+                generator_options={"hidden": [8], "output": "linear"}, discriminator_options={"hidden": [8]},
+                optimizer="adam", lr_g=1e-3, lr_d=1e-3, lr_schedule="constant", final_momentum=None)
+    trainer = L.Trainer(accelerator="cpu", max_steps=4, limit_val_batches=0, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path)
+    trainer.fit(model, datamodule=Toy2DDataModule(num_train=32, num_val=8, batch_size=16))
+    ckpt = str(tmp_path / "toy.ckpt")
+    trainer.save_checkpoint(ckpt)
+
+    def evaluate(*args):
+        with pytest.raises(SystemExit) as exc:
+            lit_gan_main(["evaluate", "--no-progress", "--ckpt", ckpt, *args])
+        out, err = capsys.readouterr()
+        return exc.value.code, out, err
+
+    code, out, err = evaluate("--metrics", "modes", "--num", "300", "--devices", "1")
+    assert code == 0, err
+    one = json.loads(out.strip().splitlines()[-1])["metrics"]
+    code, out, err = evaluate("--metrics", "modes", "--num", "300", "--devices", "2", "--accelerator", "cpu")
+    assert code == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["metrics"] == one
+    from tests.metrics.helpers import write_tiny_extractor
+
+    code, out, err = evaluate("--metrics", "accuracy", "--devices", "2", "--accelerator", "cpu",
+                              "--feature-extractor", str(write_tiny_extractor(tmp_path / "tiny.pt2")))
+    assert code == 2 and "scores class-conditional samples" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_feature_metrics_compute_in_the_registry_order_whatever_the_names_order():
+    torch.manual_seed(0)
+    real = Features(torch.randn(80, 4, dtype=torch.float64), torch.randn(80, 3, dtype=torch.float64))
+    fake = Features(torch.randn(80, 4, dtype=torch.float64) + 0.3, torch.randn(80, 3, dtype=torch.float64))
+    results = []
+    for names in (["kid", "is"], ["is", "kid"]):
+        metrics = registry.build(names, registry.FeatureContext(4, 3, 80, 80, kid_subsets=4, kid_subset_size=30))
+        assert list(metrics) == ["kid", "is"]
+        registry.update(metrics, real, real=True)
+        registry.update(metrics, fake, real=False)
+        results.append(registry.compute(metrics, 80, seed=1))
+    assert results[0] == results[1]
