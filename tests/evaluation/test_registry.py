@@ -14,6 +14,26 @@ from lit_gan.metrics.extractors import Features
 from lit_gan.reproduce.table import TableError, load_table
 
 
+@pytest.fixture(scope="module")
+def toy_ckpt(tmp_path_factory) -> str:
+    """A 2-D GAN after 2 iterations on the ring, saved as a checkpoint that records its data."""
+    import lightning as L
+
+    from lit_gan.data import Toy2DDataModule
+    from lit_gan.models import GAN
+
+    root = tmp_path_factory.mktemp("toy")
+    L.seed_everything(0, verbose=False)
+    model = GAN(data_shape=(2,), latent_dim=2, noise="normal", generator="mlp", discriminator="mlp",
+                generator_options={"hidden": [8], "output": "linear"}, discriminator_options={"hidden": [8]},
+                optimizer="adam", lr_g=1e-3, lr_d=1e-3, lr_schedule="constant", final_momentum=None)
+    trainer = L.Trainer(accelerator="cpu", max_steps=4, limit_val_batches=0, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, default_root_dir=root)
+    trainer.fit(model, datamodule=Toy2DDataModule(num_train=32, num_val=8, batch_size=16))
+    trainer.save_checkpoint(root / "toy.ckpt")
+    return str(root / "toy.ckpt")
+
+
 def test_feature_metrics_write_the_keys_the_registry_names():
     torch.manual_seed(0)
     n, classes = 60, 3
@@ -39,22 +59,9 @@ def test_unknown_names_and_floors_of_model_metrics_are_refused(tmp_path):
         load_table(table)
 
 
-def test_evaluate_serves_modes_on_a_toy_checkpoint(tmp_path, capsys):
-    import lightning as L
-
-    from lit_gan.data import Toy2DDataModule
-    from lit_gan.models import GAN
-
-    L.seed_everything(0, verbose=False)
-    model = GAN(data_shape=(2,), latent_dim=2, noise="normal", generator="mlp", discriminator="mlp",
-                generator_options={"hidden": [8], "output": "linear"}, discriminator_options={"hidden": [8]},
-                optimizer="adam", lr_g=1e-3, lr_d=1e-3, lr_schedule="constant", final_momentum=None)
-    trainer = L.Trainer(accelerator="cpu", max_steps=4, limit_val_batches=0, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path)
-    trainer.fit(model, datamodule=Toy2DDataModule(num_train=32, num_val=8, batch_size=16))
-    trainer.save_checkpoint(tmp_path / "toy.ckpt")
+def test_evaluate_serves_modes_on_a_toy_checkpoint(toy_ckpt, capsys):
     with pytest.raises(SystemExit) as exc:
-        lit_gan_main(["evaluate", "--ckpt", str(tmp_path / "toy.ckpt"), "--metrics", "modes", "--num", "500",
+        lit_gan_main(["evaluate", "--ckpt", toy_ckpt, "--metrics", "modes", "--num", "500",
                       "--min-count", "5"])
     out, err = capsys.readouterr()
     assert exc.value.code == 0, err
@@ -64,23 +71,10 @@ def test_evaluate_serves_modes_on_a_toy_checkpoint(tmp_path, capsys):
     assert sum(result["protocol"]["modes"]["mode_counts"]) == round(result["metrics"]["high_quality_fraction"] * 500)
 
 
-def test_modes_and_paired_run_under_two_processes_and_bad_metrics_fail_before_spawning(tmp_path, capsys):
-    """modes is computed on every rank (cheap, identical); paired (a test loop of its own) runs
-    once in the parent; accuracy on an unconditional checkpoint stops in the parent, one line."""
-    import lightning as L
-
-    from lit_gan.data import Toy2DDataModule
-    from lit_gan.models import GAN
-
-    L.seed_everything(0, verbose=False)
-    model = GAN(data_shape=(2,), latent_dim=2, noise="normal", generator="mlp", discriminator="mlp",
-                generator_options={"hidden": [8], "output": "linear"}, discriminator_options={"hidden": [8]},
-                optimizer="adam", lr_g=1e-3, lr_d=1e-3, lr_schedule="constant", final_momentum=None)
-    trainer = L.Trainer(accelerator="cpu", max_steps=4, limit_val_batches=0, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path)
-    trainer.fit(model, datamodule=Toy2DDataModule(num_train=32, num_val=8, batch_size=16))
-    ckpt = str(tmp_path / "toy.ckpt")
-    trainer.save_checkpoint(ckpt)
+def test_modes_runs_under_two_processes_and_bad_metrics_fail_before_spawning(toy_ckpt, tmp_path, capsys):
+    """modes is computed (identically) on every rank; accuracy on an unconditional checkpoint
+    stops in the parent, in one line. (paired under two processes: tests/commands/test_translate.py)"""
+    ckpt = toy_ckpt
 
     def evaluate(*args):
         with pytest.raises(SystemExit) as exc:
