@@ -16,7 +16,7 @@ import torch
 from torchvision.utils import make_grid
 
 from lit_gan.callbacks.periodic import PeriodicPicture, save_png, to_uint8_grid
-from lit_gan.evaluation.sampling import LabelPlan, sample_rows
+from lit_gan.evaluation.sampling import LabelPlan, all_samples
 
 
 class SampleGrid(PeriodicPicture):
@@ -76,7 +76,7 @@ class SampleGrid(PeriodicPicture):
     def samples(self, pl_module, n: int, plan: LabelPlan | None = None) -> torch.Tensor:
         """Samples 0..n-1 of ``seed`` (lit_gan.evaluation.sampling), on the CPU; a conditional
         model's labels from ``plan`` (default: classes cycled)."""
-        return torch.cat(list(sample_rows(pl_module, n, self.seed, range(n), n, plan)))
+        return all_samples(pl_module, n, self.seed, plan)
 
     @staticmethod
     def _warn_not_finite(pl_module, what: str) -> None:

@@ -56,8 +56,8 @@ def evaluate(source: Source, datamodule, protocol: Protocol, extractor: FeatureE
         if extractor is None:
             raise ValueError(f"{', '.join(feature_names)} need a feature extractor")
         real, real_labels = source.real(datamodule, protocol.split, protocol.num_real, domain)
-        if tuple(real.shape[1:]) != _sample_shape(source):
-            raise ValueError(f"samples are {_sample_shape(source)} (C, H, W) but the {protocol.split} images are "
+        if tuple(real.shape[1:]) != source.shape:
+            raise ValueError(f"samples are {source.shape} (C, H, W) but the {protocol.split} images are "
                              f"{tuple(real.shape[1:])}: check --data.init_args.image_size")
         label = f"{type(datamodule).__name__}-{protocol.split}-{len(real)}-{extractor.name}"
         evaluator = Evaluator(protocol, extractor, cache, progress)
@@ -84,8 +84,3 @@ def feature_values(evaluator: Evaluator, source: Source, real, real_labels, labe
     batch_size = evaluator.protocol.batch_size
     return evaluator.evaluate(lambda rows: source.uint8_batches(rows, batch_size), real, label,
                               source.labels if source.label_classes else None, real_labels, source.label_classes)
-
-
-def _sample_shape(source: Source) -> tuple[int, ...]:
-    first = next(iter(source.uint8_batches(range(0, min(1, source.num)), 1)), None)
-    return tuple(first.shape[1:]) if first is not None else ()

@@ -155,3 +155,8 @@ def sample_rows(model, num: int, seed: int, rows: range, batch_size: int,
             out = run(start, min(start + group, num)).cpu()
             lo, hi = max(rows.start - start, 0), min(rows.stop - start, len(out))
             yield out[lo:hi]
+
+
+def all_samples(model, num: int, seed: int, plan: LabelPlan | None = None) -> Tensor:
+    """All ``num`` samples of ``seed`` in one tensor (on the CPU): for pictures and small counts."""
+    return torch.cat(list(sample_rows(model, num, seed, range(num), num, plan)))

@@ -21,6 +21,7 @@ from lit_gan.metrics.conversion import to_uint8
 
 class Source:
     num: int
+    shape: tuple[int, ...]  # one sample's shape, (C, H, W) or (2,)
     label_classes: int | None = None  # classes of the labels samples were made for (conditional)
 
     def uint8_batches(self, rows: range, batch_size: int) -> Iterable[Tensor]:
@@ -49,6 +50,7 @@ class GeneratorSource(Source):
             raise CommandError(f"{type(model).__name__} checkpoints cannot sample from noise "
                                "(use `translate` for image-to-image models)")
         self.model, self.num, self.seed, self.ckpt = model, num, seed, ckpt
+        self.shape = tuple(model.data_shape)
         self.plan = plan if plan is not None else label_plan(model)
         self.label_classes = self.plan.num_classes if self.plan is not None else None
 
@@ -80,7 +82,7 @@ class TranslationSource(Source):
         self.model, self.ckpt = model, ckpt
         self.direction = direction or model.default_direction
         self.inputs, self.field, self.targets = translation_sets(datamodule, split, self.direction)
-        self.num = len(self.inputs)
+        self.num, self.shape = len(self.inputs), tuple(self.targets.shape[1:])
 
     def uint8_batches(self, rows: range, batch_size: int) -> Iterable[Tensor]:
         return translated_batches(self.model, self.inputs, self.field, self.direction, batch_size)(rows)
@@ -118,7 +120,7 @@ class FileSource(Source):
         self.label_classes = classes if labels is not None else None
         if self._labels is not None and self.label_classes is None:
             self.label_classes = int(self._labels.max()) + 1 if len(self._labels) else None
-        self.num = len(self.samples)
+        self.num, self.shape = len(self.samples), tuple(self.samples.shape[1:])
 
     def uint8_batches(self, rows: range, batch_size: int) -> Iterable[Tensor]:
         return self.samples[rows.start : rows.stop].split(batch_size)

@@ -157,14 +157,13 @@ class ModeCoverage(Callback):
                 f"trainer.datamodule.modes and .mode_std, but the datamodule is {type(datamodule).__name__}. "
                 "Remove the callback for other data, or pass a Toy2DDataModule via `datamodule=`."
             )
-        from lit_gan.evaluation.sampling import is_sampler, sample_rows
+        from lit_gan.evaluation.sampling import all_samples, is_sampler
 
         if not is_sampler(pl_module):
             raise TypeError(f"ModeCoverage needs a model that samples from noise (noise / generate); "
                             f"{type(pl_module).__name__} does not")
-        n = self.num_samples  # samples 0..n-1 of ``seed``, drawn on the CPU: the same on any device
-        samples = torch.cat(list(sample_rows(pl_module, n, self.seed, range(n), n)))
-        return mode_statistics(samples, modes, std, self.min_count)
+        # samples 0..num_samples-1 of ``seed``, drawn on the CPU: the same on any device
+        return mode_statistics(all_samples(pl_module, self.num_samples, self.seed), modes, std, self.min_count)
 
     def _log(self, trainer: Trainer, pl_module: LightningModule, prefix: str) -> None:
         stats = self.compute(trainer, pl_module)
