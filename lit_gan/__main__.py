@@ -18,6 +18,7 @@ OWN_COMMANDS = {
     "compare-losses": "lit_gan.commands.compare_losses",
     "translate": "lit_gan.commands.translate",
     "reproduce": "lit_gan.commands.reproduce",
+    "prepare": "lit_gan.commands.prepare",
 }
 
 # One line per command for --help; tests/test_main.py checks these cover every command.
@@ -34,6 +35,7 @@ OWN_SUMMARIES = {
     "compare-losses": "train every loss on the 2-D ring of Gaussians, one figure",
     "translate": "run an image-to-image checkpoint (pix2pix, CycleGAN) over images",
     "reproduce": "run a paper table and write our numbers beside the paper's",
+    "prepare": "build a pix2pix / CycleGAN dataset from (Fashion-)MNIST (see --list)",
 }
 
 

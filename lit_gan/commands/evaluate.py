@@ -36,6 +36,7 @@ from lit_gan.evaluation.real import real_images
 from lit_gan.evaluation.registry import ALL_METRICS, FEATURE_METRICS, FeatureContext, build, is_single_process
 from lit_gan.evaluation.run import evaluate as evaluate_source
 from lit_gan.evaluation.sources import FileSource, model_source
+from lit_gan.evaluation.translation import translation_classes
 from lit_gan.metrics.extractors import load_extractor
 from lit_gan.metrics.feature_module import FeatureModuleError
 from lit_gan.metrics.inception import InceptionWeightsMissing
@@ -172,10 +173,12 @@ def preflight(args, datamodule: LightningDataModule) -> None:
     label_classes = FileSource(args.samples).label_classes if args.samples else checkpoint_classes(args.ckpt)
     features = [m for m in metrics if m in FEATURE_METRICS]
     if features:
+        datamodule.prepare_data()
+        if label_classes is None and args.ckpt and (known := translation_classes(datamodule)):
+            label_classes = len(known["class_names"])  # translations' target classes, from the data
         extractor = load_extractor(args.feature_extractor, "cpu", args.inception_weights)
         classes = extractor.num_classes if extractor.class_names else None
         build(features, FeatureContext(1, classes, 2, 2, label_classes=label_classes))  # accuracy / intra_fid needs
-        datamodule.prepare_data()
         real_images(datamodule, args.split, args.num_real, domain=args.domain)
 
 

@@ -17,15 +17,14 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from tqdm import tqdm
 
 from lit_gan.atomic import atomic_path
+from lit_gan.data.image_folders import Jitter
 from lit_gan.evaluation.checkpoints import CommandError, load_model, resolve_device
-from lit_gan.metrics.conversion import to_uint8, uint8_to_unit_range
+from lit_gan.metrics.conversion import to_uint8
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
@@ -42,7 +41,8 @@ def list_inputs(source: Path) -> list[Path]:
 
 
 def load_input(path: Path, direction: str, size: tuple[int, int]) -> torch.Tensor:
-    """(1, 3, H, W) in [-1, 1]: the input half of a paired file, or the whole image."""
+    """(1, 3, H, W) in [-1, 1]: the input half of a paired file, or the whole image, resized
+    exactly as the datamodules resize test images (so `translate` and `evaluate` agree)."""
     try:
         image = Image.open(path).convert("RGB")
     except OSError as err:
@@ -51,10 +51,9 @@ def load_input(path: Path, direction: str, size: tuple[int, int]) -> torch.Tenso
     if width == 2 * height:  # pix2pix's A | B layout
         half = width // 2
         image = image.crop((0, 0, half, height) if direction == "AtoB" else (half, 0, width, height))
-    x = uint8_to_unit_range(torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)).unsqueeze(0)
-    if tuple(x.shape[-2:]) != size:
-        x = F.interpolate(x, size=size, mode="bicubic", align_corners=False).clamp(-1, 1)
-    return x
+    if size[0] != size[1]:
+        raise CommandError(f"the model works on {size[0]}x{size[1]} images; translate handles square ones only")
+    return Jitter(size[0], size[0], flip=False, train=False)(image, (0, 0, False)).unsqueeze(0)
 
 
 def translate(ckpt: str, source: str, out: str, direction: str | None = None, device: str | None = None,

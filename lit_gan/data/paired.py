@@ -25,7 +25,8 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from lit_gan.data.archives import Archive, download_dataset, manual_steps, warn_on_counts 
+from lit_gan.data.archives import Archive, download_dataset, manual_steps, warn_on_counts
+from lit_gan.data.derived import build_derived, how_to_build, is_derived
 from lit_gan.data.image_folders import Jitter, check_sizes, item_rng, list_images, load_rgb
 from lit_gan.data.resumable import resumable_train_loader
 
@@ -93,15 +94,22 @@ class PairedImageDataModule(L.LightningDataModule):
         download: bool = False,
         seed: int | None = None,
         pin_memory: bool = False,
+        also_look_in: list[str] | None = None,
     ) -> None:
         """
         Args:
             root: the folder holding ``<dataset>/``; ``download`` puts it there.
+            dataset: a folder under ``root``, or a dataset derived from (Fashion-)MNIST that ``prepare_data``
+                builds there (``edges2fashion``, ``edges2fashion64``, ``edges2mnist``: A = edges, B = image, so
+                ``direction="AtoB"`` draws from edges; lit_gan.data.derived).
             direction: ``BtoA`` (pix2pix's facades labels -> photo) or ``AtoB``; sets input/target.
             load_size, crop_size, flip: the training jitter (Isola et al. 2017, sec. 6.2: 286, 256, flip);
                 val/test images are resized to ``crop_size``.
             batch_size: 1 in the paper (Isola et al. 2017, sec. 6.2: batch 1 for facades).
             seed: seeds crops and flips; None: ``torch.initial_seed()`` (what ``seed_everything`` set).
+            also_look_in: for a derived ``dataset``: folders searched for the source's IDX files after
+                ``root/FashionMNIST/raw`` (``MNIST/raw``) and ``root``, e.g. ``/usr/share/datasets/fashion-mnist``
+                (Debian's dataset-fashion-mnist). Unused for other datasets.
         """
         super().__init__()
         if direction not in ("AtoB", "BtoA"):
@@ -114,6 +122,7 @@ class PairedImageDataModule(L.LightningDataModule):
         self.load_size, self.crop_size, self.flip = load_size, crop_size, flip
         self.batch_size, self.num_workers, self.pin_memory = batch_size, num_workers, pin_memory
         self.download, self.seed = download, seed
+        self.also_look_in = list(also_look_in or [])
         self.train_set: PairedImageDataset | None = None
         self.val_set: PairedImageDataset | None = None
         self.test_set: PairedImageDataset | None = None
@@ -140,7 +149,11 @@ class PairedImageDataModule(L.LightningDataModule):
                 + (" (facades: A = photo, B = labels)" if self.dataset == "facades" else ""))
 
     def prepare_data(self) -> None:
-        """Rank 0: download and extract when asked and ``<root>/<dataset>/train`` is missing."""
+        """Rank 0: build a derived dataset (cached; with ``download``, its (Fashion-)MNIST source is fetched
+        when found nowhere), or download and extract when asked and ``<root>/<dataset>/train`` is missing."""
+        if is_derived(self.dataset):
+            build_derived(self.dataset, self.root, self.also_look_in, kind="paired", download=self.download)
+            return
         if self.download:
             download_dataset(self.root, self.dataset, ARCHIVES, ("train",), self._layout())
 
@@ -152,7 +165,8 @@ class PairedImageDataModule(L.LightningDataModule):
         if not names["train"]:
             raise FileNotFoundError(
                 f"{self.dataset} not found: no images in {self.folder / 'train'}.\n"
-                + manual_steps(self.dataset, self.root, ARCHIVES.get(self.dataset), self._layout(), sorted(ARCHIVES)))
+                + (how_to_build(self.dataset, self.root) if is_derived(self.dataset) else
+                   manual_steps(self.dataset, self.root, ARCHIVES.get(self.dataset), self._layout(), sorted(ARCHIVES))))
         if self.dataset in ARCHIVES:
             warn_on_counts(self.folder, ARCHIVES[self.dataset].counts)
         sets = {s: PairedImageDataset(self.folder / s, n, Jitter(self.load_size, self.crop_size, self.flip,

@@ -31,6 +31,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from lit_gan.data.archives import Archive, download_dataset, manual_steps, warn_on_counts
+from lit_gan.data.derived import build_derived, how_to_build, is_derived
 from lit_gan.data.image_folders import Jitter, check_sizes, item_rng, list_images, load_rgb
 from lit_gan.data.resumable import resumable_train_loader
 
@@ -118,15 +119,22 @@ class UnpairedImageDataModule(L.LightningDataModule):
         seed: int | None = None,
         val_from_test: bool = False,
         pin_memory: bool = False,
+        also_look_in: list[str] | None = None,
     ) -> None:
         """
         Args:
             root: the folder holding ``<dataset>/``; ``download`` puts it there.
+            dataset: a folder under ``root``, or a class pair derived from (Fashion-)MNIST that ``prepare_data``
+                builds there (``sneaker2boot``, ``tshirt2shirt``, ``fashion_mnist_<a>to<b>``, ``mnist_<a>to<b>``;
+                lit_gan.data.derived).
             load_size, crop_size, flip: training jitter (Zhu et al.'s code defaults, pix2pix's sec. 6.2: 286, 256, flip).
             batch_size: 1 in the paper (Zhu et al. 2017, sec. 4).
             serial_batches: A and B in order, B[i % |B|] (their code's ``--serial_batches``), no shuffling.
             seed: seeds the order, the B partners, crops and flips; None: ``torch.initial_seed()``.
             val_from_test: validate on testA/testB (not held out!) instead of not validating.
+            also_look_in: for a derived ``dataset``: folders searched for the source's IDX files after
+                ``root/FashionMNIST/raw`` (``MNIST/raw``) and ``root``, e.g. ``/usr/share/datasets/fashion-mnist``
+                (Debian's dataset-fashion-mnist). Unused for other datasets.
         """
         super().__init__()
         if not dataset or Path(dataset).name != dataset:
@@ -137,6 +145,7 @@ class UnpairedImageDataModule(L.LightningDataModule):
         self.load_size, self.crop_size, self.flip = load_size, crop_size, flip
         self.batch_size, self.serial_batches, self.num_workers = batch_size, serial_batches, num_workers
         self.download, self.seed, self.val_from_test, self.pin_memory = download, seed, val_from_test, pin_memory
+        self.also_look_in = list(also_look_in or [])
         self.train_set: UnpairedImageDataset | None = None
         self.val_set: UnpairedImageDataset | None = None
         self.test_set: UnpairedImageDataset | None = None
@@ -156,7 +165,11 @@ class UnpairedImageDataModule(L.LightningDataModule):
         return f"{self.folder}/trainA/*.jpg and trainB/*.jpg (also testA/, testB/; .png works too){what}"
 
     def prepare_data(self) -> None:
-        """Rank 0: download and extract when asked and trainA/ or trainB/ is missing."""
+        """Rank 0: build a derived dataset (cached; with ``download``, its (Fashion-)MNIST source is fetched
+        when found nowhere), or download and extract when asked and trainA/ or trainB/ is missing."""
+        if is_derived(self.dataset):
+            build_derived(self.dataset, self.root, self.also_look_in, kind="unpaired", download=self.download)
+            return
         if self.download:
             download_dataset(self.root, self.dataset, ARCHIVES, ("trainA", "trainB"), self._layout())
 
@@ -169,7 +182,8 @@ class UnpairedImageDataModule(L.LightningDataModule):
         if empty:
             raise FileNotFoundError(
                 f"{self.dataset} not found: no images in {' or '.join(str(self.folder / s) for s in empty)}.\n"
-                + manual_steps(self.dataset, self.root, ARCHIVES.get(self.dataset), self._layout(), sorted(ARCHIVES)))
+                + (how_to_build(self.dataset, self.root) if is_derived(self.dataset) else
+                   manual_steps(self.dataset, self.root, ARCHIVES.get(self.dataset), self._layout(), sorted(ARCHIVES))))
         if self.dataset in ARCHIVES:
             warn_on_counts(self.folder, ARCHIVES[self.dataset].counts)
         if self.val_from_test and not (names["testA"] and names["testB"]):

@@ -82,7 +82,9 @@ def _needs_classifier(ctx: FeatureContext, name: str) -> int:
 def _needs_labels(ctx: FeatureContext, name: str) -> int:
     if not ctx.label_classes:
         raise ValueError(f"the {name!r} metric scores class-conditional samples: evaluate a conditional "
-                         "checkpoint, or a samples file with a `labels` array (from `generate` on one)")
+                         "checkpoint, a samples file with a `labels` array (from `generate` on one), or an "
+                         "image-to-image checkpoint on data whose classes are known (the sets `python -m lit_gan "
+                         "prepare` makes: edges2fashion, sneaker2boot, ...)")
     return ctx.label_classes
 
 
@@ -150,7 +152,10 @@ REGISTRY: dict[str, FeatureMetric | SampleMetric] = {m.name: m for m in (
                   ("classes_covered", "classes_kl"),
                   lambda ctx: ClassCoverage(_needs_classifier(ctx, "classes")), _classes_update,
                   lambda v: (int(v[0]), v[1])),
-    FeatureMetric("accuracy", "share of samples classified as their label (Odena et al. 2017)",
+    # of translations: the share a classifier gives the intended class (the edges' item, or
+    # class B for A -> B), the "FCN-score" idea of Isola et al. 2017 sec. 4.2
+    FeatureMetric("accuracy", "share of samples classified as their label (Odena et al. 2017); of translations, "
+                  "as their target class (Isola et al. 2017's FCN-score idea)",
                   frozenset({"logits", "labels"}), ("accuracy",), _build_accuracy, _accuracy_update, lambda v: (v,)),
     FeatureMetric("intra_fid", "mean over classes of per-class FID (Miyato & Koyama 2018)",
                   frozenset({"features", "labels", "real_labels"}), ("intra_fid",), _build_intra_fid,
@@ -162,8 +167,9 @@ REGISTRY: dict[str, FeatureMetric | SampleMetric] = {m.name: m for m in (
                  frozenset({"points", "modes"}),
                  ("modes_covered", "modes_covered_min1", "num_modes", "high_quality_fraction"),
                  "lit_gan.evaluation.modes:modes_metric"),
-    SampleMetric("paired", "L1 / PSNR / SSIM of translations against their targets (the model's test_step)",
-                 frozenset({"translator"}), ("l1", "psnr", "ssim"), "lit_gan.evaluation.paired:paired_metric",
+    SampleMetric("paired", "L1 / PSNR / SSIM of translations against their targets (pix2pix), cycle L1 "
+                 "(CycleGAN): the model's test_step",
+                 frozenset({"translator"}), ("l1", "psnr", "ssim", "cycle_l1"), "lit_gan.evaluation.paired:paired_metric",
                  single_process=True),
 )}
 

@@ -15,7 +15,7 @@ from torch import Tensor
 from lit_gan.errors import CommandError
 from lit_gan.evaluation.real import real_images_and_labels
 from lit_gan.evaluation.sampling import LabelPlan, is_sampler, is_translator, label_plan, sample_rows
-from lit_gan.evaluation.translation import translated_batches, translation_sets
+from lit_gan.evaluation.translation import translated_batches, translation_labels, translation_sets
 from lit_gan.metrics.conversion import to_uint8
 
 
@@ -74,7 +74,9 @@ class GeneratorSource(Source):
 
 
 class TranslationSource(Source):
-    """Translations of a split's inputs; compared with that split's real targets."""
+    """Translations of a split's inputs; compared with that split's real targets. Where the data
+    knows each input's intended class (translation_labels), those are the labels, so a
+    classifier's ``accuracy`` is the translations' class score (Isola et al. 2017's FCN-score idea)."""
 
     def __init__(self, model, datamodule, split: str, direction: str | None, ckpt: str | None = None) -> None:
         if not is_translator(model):
@@ -83,6 +85,11 @@ class TranslationSource(Source):
         self.direction = direction or model.default_direction
         self.inputs, self.field, self.targets = translation_sets(datamodule, split, self.direction)
         self.num, self.shape = len(self.inputs), tuple(self.targets.shape[1:])
+        known = translation_labels(datamodule, self.inputs, self.direction)
+        self._labels, self.label_classes = known if known is not None else (None, None)
+
+    def labels(self, rows: range) -> Tensor | None:
+        return self._labels[rows.start : rows.stop] if self._labels is not None else None
 
     def uint8_batches(self, rows: range, batch_size: int) -> Iterable[Tensor]:
         return translated_batches(self.model, self.inputs, self.field, self.direction, batch_size)(rows)
@@ -91,7 +98,10 @@ class TranslationSource(Source):
         return self.targets, None
 
     def card(self) -> dict[str, Any]:
-        return {**({"ckpt": self.ckpt} if self.ckpt else {}), "translation": self.direction}
+        card = {**({"ckpt": self.ckpt} if self.ckpt else {}), "translation": self.direction}
+        if self._labels is not None:
+            card["labels"] = {"num_classes": self.label_classes, "plan": "each input's target class, from the dataset"}
+        return card
 
 
 class FileSource(Source):

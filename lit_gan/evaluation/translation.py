@@ -5,6 +5,7 @@ images; CycleGAN: testA -> compared with testB, or the reverse)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import torch
 from torch import Tensor
@@ -30,6 +31,33 @@ def translation_sets(datamodule, split: str, direction: str) -> tuple[Dataset, i
     loader = DataLoader(target, batch_size=64, shuffle=False)
     real = torch.cat([to_uint8(batch[0]) for batch in loader])
     return source, field, real
+
+
+def translation_classes(datamodule) -> dict | None:
+    """The dataset.json of a dataset `prepare` made from a labelled source (its ``class_names``,
+    and for a class pair which class each domain is); None for other data."""
+    from lit_gan.data.derived import read_info
+
+    folder = getattr(datamodule, "folder", None)
+    info = read_info(Path(folder)) if folder is not None else None
+    return info if info is not None and info.get("class_names") else None
+
+
+def translation_labels(datamodule, source: Dataset, direction: str) -> tuple[Tensor, int] | None:
+    """The class each translation of ``source`` should show, and the number of classes, where the
+    data knows them (the datasets made by `prepare` from a labelled source): pix2pix's
+    edges2fashion keeps each item's class in its file name; a class pair (sneaker2boot) gives
+    every A -> B translation class B. None for data without classes (facades, monet2photo)."""
+    from lit_gan.data.derived import class_of_name
+
+    info = translation_classes(datamodule)
+    if info is None:
+        return None
+    num_classes = len(info["class_names"])
+    if hasattr(datamodule, "domain_set"):
+        target_domain = "B" if direction == "AtoB" else "A"
+        return torch.full((len(source),), int(info[target_domain]["class"]), dtype=torch.long), num_classes
+    return torch.tensor([class_of_name(name) for name in source.names], dtype=torch.long), num_classes
 
 
 def translated_batches(model, source: Dataset, field: int, direction: str, batch_size: int

@@ -22,6 +22,9 @@ from lit_gan.metrics.feature_module import load_feature_module
 from lit_gan.metrics.inception import InceptionFeatures, find_inception_weights, sha256_of
 
 
+LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, the weights of PIL's convert("L")
+
+
 @dataclass
 class Features:
     """Extracted features (N, D) and, for classifiers, class logits (N, K)."""
@@ -61,9 +64,12 @@ class FeatureExtractor:
         """How images of (C, H, W) are brought to this extractor's input."""
         if self.takes_uint8:
             return f"{image_shape[1]}x{image_shape[2]} -> 299x299, bilinear as TF1 / torch-fidelity (antialias=False)"
-        if self.input_shape is None or tuple(self.input_shape[1:]) == tuple(image_shape[1:]):
+        if self.input_shape is None:
             return "none"
-        return f"{image_shape[1]}x{image_shape[2]} -> {self.input_shape[1]}x{self.input_shape[2]}, bilinear"
+        gray = "; RGB -> gray, BT.601 luma" if image_shape[0] == 3 and self.input_shape[0] == 1 else ""
+        if tuple(self.input_shape[1:]) == tuple(image_shape[1:]):
+            return gray.removeprefix("; ") or "none"
+        return f"{image_shape[1]}x{image_shape[2]} -> {self.input_shape[1]}x{self.input_shape[2]}, bilinear{gray}"
 
     def _prepare(self, images: Tensor) -> Tensor:
         if self.takes_uint8:
@@ -75,6 +81,10 @@ class FeatureExtractor:
         if x.shape[1] != channels:
             if x.shape[1] == 1 and channels == 3:
                 x = x.expand(-1, 3, -1, -1)
+            elif x.shape[1] == 3 and channels == 1:
+                # ITU-R BT.601 luma, as PIL's convert("L"): gray images stored as RGB (the
+                # translation datasets made from Fashion-MNIST) come back exactly
+                x = torch.tensordot(x.new_tensor(LUMA), x, dims=([0], [1])).unsqueeze(1)
             else:
                 raise ValueError(f"{self.name} expects {channels}-channel images, got {x.shape[1]} channels: "
                                  "use an extractor trained on images like these")

@@ -7,7 +7,10 @@ Objective (eq. 3 + sec. 5.2 / 7.1): least-squares GAN losses (Mao et al. 2017): 
 minimises (D(G(x)) - 1)^2, D minimises (D(y) - 1)^2 + D(G(x))^2, halved ("divide the
 objective by 2 while optimizing D"); cycle L1 with lambda = 10 both ways; identity loss
 ||G_AB(b) - b||_1 + ||G_BA(a) - a||_1 weighted 0.5 * lambda (sec. 5.2, used for
-painting <-> photo; ``lambda_identity: 0`` disables it). D learns from a history of the
+painting <-> photo; ``lambda_identity: 0`` disables it). Table 4's ablations are the
+``objective`` switch: ``cyclegan`` (the paper), ``cycle`` (cycle losses alone: D trains, G
+ignores it), ``gan`` (no cycle), ``gan+forward`` (GAN + the forward cycle A -> B -> A only,
+x -> G(x) -> F(G(x)) ~ x) and ``gan+backward`` (GAN + B -> A -> B only). D learns from a history of the
 50 latest generated images (lit_gan.models.image_pool), saved in checkpoints. Adam 2e-4,
 beta1 0.5, batch 1, 100 epochs constant + 100 decaying linearly to 0.
 
@@ -44,6 +47,10 @@ def lsgan_g(fake_logits: Tensor) -> Tensor:
     return F.mse_loss(fake_logits, torch.ones_like(fake_logits))
 
 
+CycleGANObjective = Literal["cyclegan", "cycle", "gan", "gan+forward", "gan+backward"]
+OBJECTIVES = ("cyclegan", "cycle", "gan", "gan+forward", "gan+backward")
+
+
 class CycleGAN(TranslationModel):
     def __init__(
         self,
@@ -61,9 +68,13 @@ class CycleGAN(TranslationModel):
         constant_epochs: int = 100,
         decay_epochs: int = 100,
         inference: Literal["paper", "eval"] = "eval",
+        objective: CycleGANObjective = "cyclegan",
     ) -> None:
         super().__init__()
         check_betas(betas)
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)} (Zhu et al. 2017, Table 4), "
+                             f"got {objective!r}")
         if lambda_cycle < 0 or lambda_identity < 0:
             raise ValueError("lambda_cycle and lambda_identity must be >= 0")
         self.save_hyperparameters()
@@ -101,10 +112,19 @@ class CycleGAN(TranslationModel):
         real_a, real_b = domains(batch)
         hp = self.hparams
         fake_b, fake_a = self.G_AB(real_a), self.G_BA(real_b)
-        gan = lsgan_g(self.D_B(fake_b)) + lsgan_g(self.D_A(fake_a))
-        cycle = F.l1_loss(self.G_BA(fake_b), real_a) + F.l1_loss(self.G_AB(fake_a), real_b)
-        loss = gan + hp.lambda_cycle * cycle
-        logs = {"train/loss_g_gan": gan, "train/cycle_l1": cycle}
+        forward = F.l1_loss(self.G_BA(fake_b), real_a)  # A -> B -> A
+        backward = F.l1_loss(self.G_AB(fake_a), real_b)  # B -> A -> B
+        objective = hp.objective
+        loss = torch.zeros((), device=self.device)
+        logs = {"train/cycle_l1": forward + backward}
+        if objective != "cycle":
+            gan = lsgan_g(self.D_B(fake_b)) + lsgan_g(self.D_A(fake_a))
+            loss = loss + gan
+            logs["train/loss_g_gan"] = gan
+        if objective in ("cyclegan", "cycle", "gan+forward"):
+            loss = loss + hp.lambda_cycle * forward
+        if objective in ("cyclegan", "cycle", "gan+backward"):
+            loss = loss + hp.lambda_cycle * backward
         if hp.lambda_identity > 0:
             identity = F.l1_loss(self.G_AB(real_b), real_b) + F.l1_loss(self.G_BA(real_a), real_a)
             loss = loss + hp.lambda_identity * hp.lambda_cycle * identity

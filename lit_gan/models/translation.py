@@ -3,8 +3,8 @@ and the ``translate(x, direction)`` protocol that `translate`, `evaluate` and ca
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -16,11 +16,31 @@ from lit_gan.models.optim import build_schedule
 DIRECTIONS = ("AtoB", "BtoA")
 
 
+# The dropout noise of paper inference: the same draw for every image, whatever the RNG did
+# before, so a translation is a function of its input alone (`translate` and `evaluate` agree,
+# on any batch size and any number of processes).
+INFERENCE_SEED = 0
+
+
 def paper_inference(net: nn.Module):
     """pix2pix sec. 3.3: at test time the generator runs as in training: dropout on and
     BatchNorm with the test batch's statistics, without touching the running statistics, so
     evaluating never changes the model."""
     return batch_statistics(net, dropout=True)
+
+
+def translate_one_at_a_time(net: nn.Module, x: Tensor) -> Tensor:
+    """Paper inference image by image: the reference test script's batch of 1, so BatchNorm
+    normalises each image with its own statistics (a batch of 250 would mix them), and dropout
+    draws ``INFERENCE_SEED``'s noise for each image. The caller's RNG state is left untouched."""
+    devices = [x.device] if x.device.type == "cuda" else []
+    outputs = []
+    with paper_inference(net):
+        for image in x.split(1):
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(INFERENCE_SEED)
+                outputs.append(net(image))
+    return torch.cat(outputs) if outputs else x.new_empty((0, *x.shape[1:]))
 
 
 @contextmanager
@@ -52,14 +72,17 @@ class TranslationModel(AdversarialModel):
         raise NotImplementedError
 
     def translate(self, x: Tensor, direction: str | None = None) -> Tensor:
-        """Images in [-1, 1] (N, C, H, W) translated; no gradients, the model unchanged."""
+        """Images in [-1, 1] (N, C, H, W) translated; no gradients, the model unchanged. Each
+        output depends on its own input only, not on the rest of the batch nor the RNG."""
         direction = direction or self.default_direction
         if direction not in self.directions:
             raise ValueError(f"this model translates {' or '.join(self.directions)}, not {direction}")
-        net = self.generator_for(direction)
-        mode = paper_inference if self.hparams.inference == "paper" else eval_inference
-        with torch.no_grad(), mode(net):
-            return net(x.to(self.device))
+        net, x = self.generator_for(direction), x.to(self.device)
+        with torch.no_grad():
+            if self.hparams.inference == "paper":
+                return translate_one_at_a_time(net, x)
+            with eval_inference(net):  # running statistics, no dropout: images are independent
+                return net(x)
 
     def configure_optimizers(self):
         hp = self.hparams

@@ -33,8 +33,15 @@ def test_extractor_converts_uint8_and_resizes(tmp_path):
     assert extractor.resize_note((1, 28, 28)) == "none"
     with pytest.raises(TypeError, match="uint8"):
         extractor(images.float())
+    # gray images stored as RGB (the translation datasets) are read back as the gray image they hold
+    rgb = images.expand(-1, 3, -1, -1)
+    torch.testing.assert_close(extractor(rgb).logits, features.logits)
+    colour = torch.randint(0, 256, (3, 3, 32, 32), dtype=torch.uint8)
+    luma = (0.299 * colour[:, 0:1].double() + 0.587 * colour[:, 1:2] + 0.114 * colour[:, 2:3]).round().to(torch.uint8)
+    torch.testing.assert_close(extractor(colour).logits, extractor(luma).logits, atol=0.05, rtol=0)
+    assert extractor.resize_note((3, 32, 32)) == "32x32 -> 28x28, bilinear; RGB -> gray, BT.601 luma"
     with pytest.raises(ValueError, match="1-channel"):
-        extractor(torch.zeros(2, 3, 28, 28, dtype=torch.uint8))
+        extractor(torch.zeros(2, 2, 28, 28, dtype=torch.uint8))
 
 
 def test_bad_files_are_reported(tmp_path):

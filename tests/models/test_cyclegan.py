@@ -33,6 +33,28 @@ def test_generator_loss_is_gan_plus_cycle_plus_identity():
     assert "train/identity_l1" not in logs0
 
 
+@pytest.mark.parametrize("objective, gan, forward, backward", [
+    ("cyclegan", 1, 1, 1), ("cycle", 0, 1, 1), ("gan", 1, 0, 0), ("gan+forward", 1, 1, 0), ("gan+backward", 1, 0, 1)])
+def test_table4_objectives_pick_their_terms(objective, gan, forward, backward):
+    """Zhu et al. 2017, Table 4: forward = A -> B -> A, backward = B -> A -> B."""
+    torch.manual_seed(0)
+    model = tiny(objective=objective, lambda_identity=0).eval()  # eval: the forwards below repeat exactly
+    a, b = images(1), images(2)
+    loss, logs = model.generator_loss((a, b))
+    with torch.no_grad():
+        fwd = (model.G_BA(model.G_AB(a)) - a).abs().mean()
+        bwd = (model.G_AB(model.G_BA(b)) - b).abs().mean()
+        adv = ((model.D_B(model.G_AB(a)) - 1) ** 2).mean() + ((model.D_A(model.G_BA(b)) - 1) ** 2).mean()
+    assert loss.item() == pytest.approx((gan * adv + 10 * (forward * fwd + backward * bwd)).item(), rel=1e-5)
+    assert ("train/loss_g_gan" in logs) == bool(gan)
+    assert logs["train/cycle_l1"].item() == pytest.approx((fwd + bwd).item(), rel=1e-5)  # logged whatever it trains
+
+
+def test_an_unknown_objective_is_refused():
+    with pytest.raises(ValueError, match="Table 4"):
+        tiny(objective="cycle+identity")
+
+
 def test_discriminators_learn_from_the_pools():
     torch.manual_seed(0)
     model = tiny(pool_size=3)

@@ -60,6 +60,25 @@ def test_paper_inference_keeps_the_model_unchanged():
         model.translate(batch()[1], "BtoA")
 
 
+def test_paper_inference_translates_each_image_on_its_own(monkeypatch):
+    """BatchNorm with the batch's statistics and dropout on (sec. 3.3), yet an image's translation
+    depends on that image only: not on its batch-mates, the batch size, or the RNG's state."""
+    torch.manual_seed(0)
+    model = tiny()
+    x = batch(8)[1]
+    torch.manual_seed(1)
+    whole = model.translate(x)
+    torch.manual_seed(2)
+    state = torch.get_rng_state()
+    parts = torch.cat([model.translate(x[i : i + 3]) for i in range(0, 8, 3)])
+    assert torch.equal(torch.get_rng_state(), state)  # the caller's RNG is left where it was
+    assert torch.equal(whole, parts)
+    assert torch.equal(model.translate(x[5:6]), whole[5:6])
+    # the dropout really is on, with the fixed seed's noise: another seed gives another image
+    monkeypatch.setattr("lit_gan.models.translation.INFERENCE_SEED", 1)
+    assert not torch.equal(model.translate(x), whole)
+
+
 def test_direction_mismatch_with_the_data_is_refused(tmp_path):
     root = write_inverted_pairs(tmp_path, counts=(("train", 2), ("val", 1), ("test", 1)))
     dm = PairedImageDataModule(root=str(root), direction="BtoA", load_size=36, crop_size=32, batch_size=1)

@@ -18,13 +18,14 @@ def blob_image(rng: np.random.Generator, size: int = 40) -> np.ndarray:
     return img.astype(np.uint8)
 
 
-def write_inverted_pairs(root: Path, counts=(("train", 48), ("val", 4), ("test", 8)), seed: int = 0) -> Path:
-    """root/facades/<split>/<i>.png holding A | B with B = 255 - A."""
+def write_inverted_pairs(root: Path, counts=(("train", 48), ("val", 4), ("test", 8)), seed: int = 0,
+                         size: int = 40) -> Path:
+    """root/facades/<split>/<i>.png holding A | B (each ``size`` square) with B = 255 - A."""
     rng = np.random.default_rng(seed)
     for split, n in counts:
         (root / "facades" / split).mkdir(parents=True, exist_ok=True)
         for i in range(n):
-            a = blob_image(rng)
+            a = blob_image(rng, size)
             Image.fromarray(np.concatenate([a, 255 - a], axis=1)).save(root / "facades" / split / f"{i}.png")
     return root
 
