@@ -1,6 +1,6 @@
 """``python -m lit_gan evaluate``: any metric of the registry (FID, KID, IS, class coverage,
-accuracy, intra-FID, Parzen, modes, paired) of a checkpoint or of a samples file, with the
-protocol that produced them.
+accuracy, intra-FID, precision / recall / density / coverage, Parzen, modes, paired) of a
+checkpoint or of a samples file, with the protocol that produced them.
 
     python -m lit_gan evaluate --ckpt runs/x/version_0/checkpoints/last.ckpt --num 10000 \\
         --metrics fid,kid,classes --feature-extractor extractors/fashion_mnist_classifier.pt2

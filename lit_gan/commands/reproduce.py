@@ -15,12 +15,17 @@ for each row that could not be produced, why. Exit 1 when a row failed, 2 on a u
 ``--quick`` runs every row with the table's CPU-sized settings (few iterations, few
 samples) into runs/reproduce/quick/ and writes its markdown there: it exercises the whole
 pipeline, its numbers mean nothing.
+
+``--jobs K`` trains K runs at once before the rows are evaluated one by one, each ``fit`` with
+cores / K threads: for tables of many small CPU runs (the 2-D ones), where one run cannot
+use every core. The command line in the markdown says K, since per-run times depend on it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import datetime, timezone
@@ -46,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="list what would be trained and evaluated, run nothing")
     p.add_argument("--seeds", type=int, default=None, help="seeds per row (default: the table's)")
     p.add_argument("--devices", type=int, default=1, help="devices for fit and evaluate (GPUs, or CPU processes)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="train this many runs at once (CPU: each gets cores / jobs threads); evaluation stays serial")
     p.add_argument("--runs", type=Path, default=None, help="run directory (default runs/reproduce/<table>)")
     p.add_argument("--results", type=Path, default=None, help="where <table>.md goes (default results/)")
     p.add_argument("--data-root", type=str, default=None, help="sets --data.init_args.root for every row")
@@ -189,6 +196,7 @@ class Reproduction:
                 say(f"{self.table.name} / {row.name} / seed {run.seed}: evaluating ...")
                 self._add(result, evaluate_checkpoint(ckpt, options, self.args.devices, run.dir / "eval"), run.id,
                           training_seconds(run))
+                result.checkpoints.append(str(ckpt))
         except (RunFailed, OSError, ValueError, KeyError) as err:
             result.problem = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             say(f"{self.table.name} / {row.name}: FAILED: {err}")
@@ -202,6 +210,43 @@ class Reproduction:
         result.runs.append(run)
         result.train_seconds.append(train_seconds)
 
+    def train_in_parallel(self) -> None:
+        """Train every unfinished run of the table, ``--jobs`` at a time; the row loop then
+        finds them finished (a failed one is retried there, and its error reported)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        todo = [(run, self.row_extra(row.settings(self.quick)[0])) for row in self.table.rows if row.kind == "run"
+                for run in self.runs(row) if run.finished_checkpoint() is None]
+        if not todo:
+            return
+        threads = os.environ.get("OMP_NUM_THREADS") or str(max(1, (os.cpu_count() or 1) // self.args.jobs))
+        say(f"{self.table.name}: training {len(todo)} run(s), {self.args.jobs} at a time, {threads} thread(s) each ...")
+
+        def one(item) -> None:
+            run, extra = item
+            try:
+                train(run, extra, {"OMP_NUM_THREADS": threads})
+                say(f"{self.table.name}: trained {run.id}")
+            except RunFailed as err:
+                say(f"{self.table.name}: {run.id} failed ({str(err).splitlines()[0]}); retried in the row loop")
+
+        with ThreadPoolExecutor(self.args.jobs) as pool:
+            list(pool.map(one, todo))
+
+    def draw_figure(self, results: list[RowResult]) -> str | None:
+        """The table's ``figure`` beside its markdown; its file name, or None (none asked, or it failed)."""
+        if self.table.figure is None:
+            return None
+        from lit_gan.reproduce.figures import draw_modes
+
+        path = self.results_dir / f"{self.table.name}.png"
+        try:
+            drawn = draw_modes(results, path, self.table.figure["columns"])
+        except (OSError, ValueError, KeyError, RuntimeError) as err:
+            self.warnings.append(f"the figure could not be drawn: {str(err).splitlines()[0] if str(err) else err!r}")
+            return None
+        return path.name if drawn else None
+
     def run(self) -> tuple[Path, list[RowResult]]:
         start = time.monotonic()
         results: list[RowResult] = []
@@ -209,13 +254,15 @@ class Reproduction:
             self.build_requirements()
         except RunFailed as err:
             self.warnings.append(f"a required file could not be built: {str(err).splitlines()[0]}")
+        if self.args.jobs > 1:
+            self.train_in_parallel()
         for row in self.table.rows:
             results.append(self.run_row(row))
         header = {"command": command_line(self.table, self.args), "version": version(),
                   "when": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "quick": self.quick,
                   "wall": f"{(time.monotonic() - start) / 60:.1f} min wall time this invocation, "
                           f"{self.reused} finished run(s) reused",
-                  "warnings": self.warnings}
+                  "warnings": self.warnings, "figure": self.draw_figure(results)}
         path = self.results_dir / f"{self.table.name}.md"
         with atomic_path(path) as tmp:
             tmp.write_text(markdown(self.table, results, header))
@@ -278,9 +325,9 @@ def command_line(table: Table, args: argparse.Namespace) -> str:
     parts = ["python -m lit_gan reproduce", table.path.as_posix()]
     if args.quick:
         parts.append("--quick")
-    for flag in ("seeds", "devices", "data_root", "feature_extractor"):
+    for flag in ("seeds", "devices", "jobs", "data_root", "feature_extractor"):
         value = getattr(args, flag)
-        if value is not None and not (flag == "devices" and value == 1):
+        if value is not None and not (flag in ("devices", "jobs") and value == 1):
             parts.append(f"--{flag.replace('_', '-')} {value}")
     return " ".join(parts)
 
@@ -293,6 +340,9 @@ def main(argv: list[str]) -> int:
         return 2
     if args.seeds is not None and args.seeds < 1:
         print(f"error: --seeds must be >= 1, got {args.seeds}", file=sys.stderr)
+        return 2
+    if args.jobs < 1:
+        print(f"error: --jobs must be >= 1, got {args.jobs}", file=sys.stderr)
         return 2
     try:
         reproductions = [Reproduction(load_table(path), args) for path in args.tables]

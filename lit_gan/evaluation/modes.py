@@ -34,8 +34,10 @@ def modes_metric(ctx) -> tuple[dict[str, Any], dict[str, Any]]:
     stats = mode_statistics(samples, datamodule.modes, datamodule.mode_std, ctx.min_count)
     veegan = mode_statistics(samples, datamodule.modes, datamodule.mode_std, VEEGAN_MIN_COUNT)
     values = {"modes_covered": stats["modes_covered"], "modes_covered_min1": veegan["modes_covered"],
-              "num_modes": stats["num_modes"], "high_quality_fraction": stats["high_quality_fraction"]}
+              "num_modes": stats["num_modes"], "high_quality_fraction": stats["high_quality_fraction"],
+              "mode_reverse_kl": stats["reverse_kl"]}  # PacGAN's reverse KL (Lin et al. 2018, Table 1)
     card = {"samples": len(samples), "min_count": ctx.min_count, "noise_seed": ctx.protocol.seed,
             "modes_covered_min1": "modes with >= 1 high-quality sample (VEEGAN / PacGAN)",
+            "mode_reverse_kl": "KL(high-quality samples' mode histogram || uniform), nats; log K if none (PacGAN)",
             "mode_counts": stats["mode_counts"]}
     return values, card

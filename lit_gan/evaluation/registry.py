@@ -34,6 +34,7 @@ from torchmetrics.image.kid import KernelInceptionDistance
 
 from lit_gan.metrics.conditional import ConditionalAccuracy, IntraFID
 from lit_gan.metrics.extractors import Features
+from lit_gan.metrics.prdc import DC_K, PR_K, PRDC
 from lit_gan.metrics.scores import (IS_SPLITS, KID_SUBSET_SIZE, KID_SUBSETS, ClassCoverage, PassThrough, count_tag,
                                     fid_from_symmetric_roots, kid_subset_size)
 
@@ -160,12 +161,16 @@ REGISTRY: dict[str, FeatureMetric | SampleMetric] = {m.name: m for m in (
     FeatureMetric("intra_fid", "mean over classes of per-class FID (Miyato & Koyama 2018)",
                   frozenset({"features", "labels", "real_labels"}), ("intra_fid",), _build_intra_fid,
                   _intra_fid_update, lambda v: (v[0],)),
+    FeatureMetric("prdc", f"precision and recall (Kynkaanniemi et al. 2019, k={PR_K}), density and coverage "
+                  f"(Naeem et al. 2020, k={DC_K}) of k-NN balls in feature space", frozenset({"features"}),
+                  ("precision_{n}", "recall_{n}", "density_{n}", "coverage_{n}"), lambda ctx: PRDC(), _pool,
+                  lambda v: (v["precision"], v["recall"], v["density"], v["coverage"])),
     SampleMetric("parzen", "Parzen-window log-likelihood (Goodfellow et al. 2014, Table 1)",
                  frozenset({"float_samples"}), ("parzen_ll", "parzen_ll_sem", "parzen_sigma"),
                  "lit_gan.evaluation.parzen:parzen_metric"),
-    SampleMetric("modes", "modes covered and high-quality fraction of 2-D mixtures (VEEGAN, PacGAN)",
+    SampleMetric("modes", "modes covered, high-quality fraction and reverse KL of 2-D mixtures (VEEGAN, PacGAN)",
                  frozenset({"points", "modes"}),
-                 ("modes_covered", "modes_covered_min1", "num_modes", "high_quality_fraction"),
+                 ("modes_covered", "modes_covered_min1", "num_modes", "high_quality_fraction", "mode_reverse_kl"),
                  "lit_gan.evaluation.modes:modes_metric"),
     SampleMetric("paired", "L1 / PSNR / SSIM of translations against their targets (pix2pix), cycle L1 "
                  "(CycleGAN): the model's test_step",

@@ -44,16 +44,18 @@ def interpolate(real: Tensor, fake: Tensor, eps: Tensor | None = None, generator
     return eps * real + (1.0 - eps) * fake.to(real.dtype)
 
 
-def gradient_norms(critic: Callable[[Tensor], Tensor], points: Tensor) -> Tensor:
-    """``||grad_x D(x)||_2`` at each of ``points`` (N, ...) -> (N,) float32, differentiable.
+def gradient_norms(critic: Callable[[Tensor], Tensor], points: Tensor, group: int = 1) -> Tensor:
+    """``||grad_x D(x)||_2`` at each of ``points`` (N, ...) -> (N / group,) float32, differentiable.
 
     Each critic output depends only on its own sample (no BatchNorm), so the gradient of
-    the summed outputs is the per-sample gradient.
+    the summed outputs is the per-sample gradient. A packed critic (``group`` = m, PacGAN)
+    makes one output of m consecutive samples: its input is their concatenation, so the
+    norm is taken over the m samples' gradients together.
     """
     points = points.detach().requires_grad_(True)
     out = critic(points)
     (grads,) = torch.autograd.grad(out.sum(), points, create_graph=True)
-    return torch.linalg.vector_norm(grads.float().flatten(1), dim=1)
+    return torch.linalg.vector_norm(grads.float().reshape(len(points) // group, -1), dim=1)
 
 
 def gradient_penalty(
@@ -62,17 +64,24 @@ def gradient_penalty(
     fake: Tensor,
     weight: float = 10.0,  # Gulrajani et al. 2017, Alg. 1: lambda = 10
     eps: Tensor | None = None,
+    group: int = 1,
 ) -> Tensor:
     """``weight * E[(||grad D(x_hat)||_2 - 1)^2]`` on random interpolates of real and fake.
 
     Returns the weighted penalty (the term added to the critic's loss), a float32 scalar
     whose gradient reaches the critic's parameters. ``fake`` is detached: the penalty
-    trains the critic only.
+    trains the critic only. ``group`` = m for a packed critic: one interpolation weight per
+    pack of m consecutive samples (a packed input is one point of the critic's domain) and
+    one norm per pack.
     """
     if weight < 0:
         raise ValueError(f"gradient penalty weight must be >= 0, got {weight} (the paper's lambda is 10)")
+    if group < 1 or len(real) % group:
+        raise ValueError(f"gradient penalty: {len(real)} samples do not form packs of {group}")
+    if eps is None and group > 1:
+        eps = torch.rand(len(real) // group, device=real.device).repeat_interleave(group)
     x_hat = interpolate(real.detach(), fake.detach(), eps)
-    norms = gradient_norms(critic, x_hat)
+    norms = gradient_norms(critic, x_hat, group)
     return weight * ((norms - 1.0) ** 2).mean()
 
 

@@ -33,7 +33,7 @@ class GenerativeMetrics(L.Callback):
 
     Args:
         metrics: any feature metric of the registry (lit_gan.evaluation.registry): fid, kid,
-            is, classes, and for class-conditional models accuracy and intra_fid (classes,
+            is, classes, prdc, and for class-conditional models accuracy and intra_fid (classes,
             accuracy and intra_fid need a classifier extractor).
         feature_extractor: "inception" or a saved feature module (.pt / .pt2), e.g. from
             ``python -m lit_gan train-classifier``.

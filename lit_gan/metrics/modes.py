@@ -21,12 +21,23 @@ Definitions followed (``mode_statistics``):
   Report ``min_count`` next to the number.
 * ``high_quality_fraction`` = high-quality samples / all samples (VEEGAN's
   "% high quality samples", as a fraction).
+* ``reverse_kl`` = KL(p || u) = sum_k p_k log(p_k K), natural log, 0 log 0 = 0, where
+  p_k = (high-quality samples registered to mode k) / (all high-quality samples) and u is
+  uniform over the K modes: PacGAN's "reverse KL" (Lin et al. 2018, Table 1), 0 for an
+  even spread, log K for all samples in one mode. The released ``MetricLogger`` logs the
+  same histogram's ``entropy of coverage`` H(p) = ``scipy.stats.entropy(counts / sum)``
+  (natural log, high-quality samples only), and KL(p || u) = log K - H(p). With no
+  high-quality sample p is undefined (0 / 0: their entropy and JSD come out NaN); we report
+  log K, the largest value KL(p || u) can take, so a run that hits no mode never scores
+  better than a collapse onto one (``high_quality_fraction`` = 0 tells the two apart).
+  It does not depend on ``min_count``.
 
 Both papers draw 2,500 samples per evaluation: ``ModeCoverage``'s default.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TypedDict
 
 import torch
@@ -42,6 +53,7 @@ class ModeStats(TypedDict):
     mode_counts: list[int]  # high-quality samples registered to each mode, length K
     num_modes: int  # K
     num_samples: int  # N
+    reverse_kl: float  # KL(high-quality mode histogram || uniform), nats; log K without HQ samples
 
 
 def mode_statistics(samples: Tensor, modes: Tensor, std: float, min_count: int = 20) -> ModeStats:
@@ -83,11 +95,28 @@ def mode_statistics(samples: Tensor, modes: Tensor, std: float, min_count: int =
         mode_counts=[int(c) for c in counts.tolist()],
         num_modes=len(mu),
         num_samples=len(x),
+        reverse_kl=reverse_kl(counts),
     )
 
 
+def reverse_kl(counts: Tensor) -> float:
+    """KL(p || uniform) in nats of the histogram ``counts`` (K,), p = counts / counts.sum().
+
+    PacGAN's reverse KL (Lin et al. 2018, Table 1; see the module docstring). An empty
+    histogram (no high-quality sample) gives log K, the worst value, not a good-looking 0.
+    """
+    k = len(counts)
+    total = counts.sum()
+    if total == 0:
+        return math.log(k)
+    p = counts.to(torch.float64) / total
+    p = p[p > 0]  # 0 log 0 = 0
+    return max(float((p * torch.log(p * k)).sum()), 0.0)  # >= 0; the max only removes -1e-17 rounding
+
+
 class ModeCoverage(Callback):
-    """Log ``val/modes_covered`` and ``val/high_quality_fraction`` each validation epoch.
+    """Log ``val/modes_covered``, ``val/high_quality_fraction`` and ``val/mode_reverse_kl``
+    (``reverse_kl`` of ``mode_statistics``) each validation epoch.
 
     Draws samples 0..``num_samples``-1 of ``seed`` (lit_gan.evaluation.sampling) every
     time: the same noise each epoch, so the
@@ -130,8 +159,7 @@ class ModeCoverage(Callback):
         if not self.at_end or self._validated_step == trainer.global_step:
             return
         stats = self.compute(trainer, pl_module)
-        metrics = {"val/modes_covered": float(stats["modes_covered"]),
-                   "val/high_quality_fraction": stats["high_quality_fraction"]}
+        metrics = {f"val/{name}": value for name, value in _logged(stats)}
         # ``self.log`` is not allowed in on_train_end. Lightning logs a validation that
         # follows training batch k (0-based, counted over the whole run) at step k, the
         # step of that batch's own train row; after the last batch its counter is k + 1.
@@ -170,8 +198,14 @@ class ModeCoverage(Callback):
         # Every rank draws the same samples from the same seed and gets the same
         # numbers, so no all-reduce is needed (sync_dist=False), and every rank logs
         # (rank_zero_only=False) so checkpoint monitors see the key on all ranks.
-        for name, value in (
-            ("modes_covered", float(stats["modes_covered"])),
-            ("high_quality_fraction", stats["high_quality_fraction"]),
-        ):
+        for name, value in _logged(stats):
             pl_module.log(f"{prefix}/{name}", value, sync_dist=False, rank_zero_only=False)
+
+
+def _logged(stats: ModeStats) -> tuple[tuple[str, float], ...]:
+    """The (name, value) pairs ModeCoverage logs under ``val/`` or ``test/``."""
+    return (
+        ("modes_covered", float(stats["modes_covered"])),
+        ("high_quality_fraction", stats["high_quality_fraction"]),
+        ("mode_reverse_kl", stats["reverse_kl"]),
+    )

@@ -17,6 +17,7 @@ from lit_gan.models.adversarial import AdversarialModel
 from lit_gan.models.batch_stats import SAMPLE_MODES, SampleMode, batch_statistics
 from lit_gan.models.optim import OptimizerName, ScheduleName, build_optimizer, build_schedule, ramped_momentum
 from lit_gan.nets import build_discriminator, build_generator
+from lit_gan.nets.remedies import pack_of
 
 
 NoiseName = Literal["uniform", "uniform_pm1", "normal"]
@@ -205,7 +206,7 @@ class GAN(AdversarialModel):
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         """D's loss on held-out real data vs fresh fakes: a rising value means D overfits."""
-        real = real_images(batch)
+        real = self.whole_packs(real_images(batch))
         g = torch.Generator().manual_seed(batch_idx)  # leaves the global RNG stream alone
         real_logits, fake_logits = self.discriminator(real), self.discriminator(self.sample(real.shape[0], g))
         loss = self.d_loss_scale * self.objective.discriminator(real_logits, fake_logits)
@@ -214,6 +215,23 @@ class GAN(AdversarialModel):
         self.log(f"{prefix}/d_real", self.mean_output(real_logits), sync_dist=True)
 
     test_step = validation_step
+
+    def whole_packs(self, real: Tensor) -> Tensor:
+        """A held-out batch cut to a multiple of D's pack (the last one may be short)."""
+        pack = pack_of(self.discriminator)
+        if len(real) < pack:
+            raise ValueError(f"a validation batch of {len(real)} samples is smaller than the discriminator's pack "
+                             f"({pack}); use a batch size of at least {pack}")
+        return real[: len(real) // pack * pack]
+
+    def on_fit_start(self) -> None:
+        super().on_fit_start()
+        pack = pack_of(self.discriminator)
+        batch_size = getattr(getattr(self.trainer, "datamodule", None), "hparams", {}).get("batch_size")
+        if pack > 1 and isinstance(batch_size, int) and batch_size % pack:
+            raise ValueError(f"the discriminator packs {pack} samples per decision (discriminator_options.pack) "
+                             f"but data.init_args.batch_size is {batch_size}, not a multiple of {pack}; "
+                             f"set it to {batch_size // pack * pack or pack}")
 
     # ---- optimisation ---------------------------------------------------------------
     def configure_optimizers(self):

@@ -31,6 +31,7 @@ from lit_gan.losses.wasserstein import clip_weights_, wasserstein_estimate
 from lit_gan.models.batch_stats import SampleMode
 from lit_gan.models.gan import GAN, NoiseName, real_images
 from lit_gan.models.optim import OptimizerName, build_optimizer
+from lit_gan.nets.remedies import pack_of
 
 # Precisions whose autocast/parameters are float16: the penalty's inner gradient
 # would need the GradScaler's scale applied to it, which Lightning's manual_backward does not do.
@@ -136,7 +137,7 @@ class WGAN(GAN):
             "train/d_fake": fake_out.mean(),
         }
         if self.gp_weight > 0:
-            penalty = gradient_penalty(self.discriminator, real, fake, self.gp_weight)
+            penalty = gradient_penalty(self.discriminator, real, fake, self.gp_weight, group=pack_of(self.discriminator))
             loss = loss + penalty
             logs["train/gradient_penalty"] = penalty
         return loss, logs
@@ -148,7 +149,7 @@ class WGAN(GAN):
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         """The Wasserstein estimate on held-out real data vs fresh fakes."""
-        real = real_images(batch)
+        real = self.whole_packs(real_images(batch))
         g = torch.Generator().manual_seed(batch_idx)  # leaves the global RNG stream alone
         real_out, fake_out = self.discriminator(real), self.discriminator(self.sample(real.shape[0], g))
         prefix = "test" if self.trainer.testing else "val"

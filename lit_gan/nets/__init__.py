@@ -15,6 +15,7 @@ from torch import nn
 from lit_gan.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from lit_gan.nets.mlp import MaxoutDiscriminator, MLPDiscriminator, MLPGenerator
 from lit_gan.nets.patchgan import PatchDiscriminator, PixelDiscriminator
+from lit_gan.nets.remedies import REMEDY_OPTIONS, apply_remedies, packed_shape, split_remedies
 from lit_gan.nets.resnet_generator import ResnetGenerator, resnet_blocks_for
 from lit_gan.nets.unet import UNetGenerator, unet_depth_for
 
@@ -50,14 +51,20 @@ def build_generator(arch: str, latent_dim: int, data_shape: Sequence[int], optio
 
 
 def build_discriminator(arch: str, data_shape: Sequence[int], options: dict[str, Any]) -> nn.Module:
+    """D by name; the mode-collapse remedies among ``options`` (pack, minibatch_discrimination,
+    minibatch_stddev: lit_gan.nets.remedies) wrap or extend the net."""
+    remedies, options = split_remedies(options)
+    shape = packed_shape(data_shape, remedies.pack)  # a packed D reads m samples side by side
     if arch == "mlp":
-        return _build(arch, "discriminator", options, lambda: MLPDiscriminator(data_shape, **options))
-    if arch == "maxout":
-        return _build(arch, "discriminator", options, lambda: MaxoutDiscriminator(data_shape, **options))
-    if arch == "dcgan":
-        channels, size = _check_image(data_shape, arch)
-        return _build(arch, "discriminator", options, lambda: DCGANDiscriminator(size, channels, **options))
-    raise ValueError(f"Unknown discriminator {arch!r}; choose one of {DISCRIMINATORS}")
+        net = _build(arch, "discriminator", options, lambda: MLPDiscriminator(shape, **options))
+    elif arch == "maxout":
+        net = _build(arch, "discriminator", options, lambda: MaxoutDiscriminator(shape, **options))
+    elif arch == "dcgan":
+        channels, size = _check_image(shape, arch)
+        net = _build(arch, "discriminator", options, lambda: DCGANDiscriminator(size, channels, **options))
+    else:
+        raise ValueError(f"Unknown discriminator {arch!r}; choose one of {DISCRIMINATORS}")
+    return apply_remedies(net, remedies, arch)
 
 
 def build_translator(arch: str, in_channels: int, out_channels: int, image_size: int, options: dict[str, Any]) -> nn.Module:
@@ -91,6 +98,10 @@ def build_patch_discriminator(arch: str, in_channels: int, options: dict[str, An
     ``patchgan`` takes ``n_layers`` (1 -> 16x16, 3 -> 70x70, 5 -> 286x286 patches);
     ``pixelgan`` is the 1x1 PixelGAN.
     """
+    remedies = sorted(set(options) & set(REMEDY_OPTIONS))
+    if remedies:
+        raise ValueError(f"discriminator_options {remedies} are for discriminators that make one decision per "
+                         f"sample (mlp, maxout, dcgan); the {arch!r} patch discriminator judges patches: remove them")
     if arch == "patchgan":
         return _build(arch, "discriminator", options, lambda: PatchDiscriminator(in_channels, **options))
     if arch == "pixelgan":

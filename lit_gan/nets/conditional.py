@@ -14,6 +14,7 @@ from torch import nn
 from lit_gan.nets.conditional_dcgan import ConditionalBNGenerator, ConditionalDCGANDiscriminator, ConditionalDCGANGenerator
 from lit_gan.nets.conditional_heads import ACGANDiscriminator, ProjectionDiscriminator
 from lit_gan.nets.conditional_mlp import ConditionalMaxoutDiscriminator, ConditionalMLPGenerator
+from lit_gan.nets.remedies import apply_remedies, split_remedies
 
 GENERATORS = ("mlp", "dcgan", "dcgan_cbn")
 DISCRIMINATORS = ("maxout", "dcgan", "projection")  # D(x, y) -> logits
@@ -56,9 +57,19 @@ def _checked(kind: str, arch: str, options: dict[str, Any], make: Callable[[], n
 def build_conditional_nets(generator: str, discriminator: str, latent_dim: int, num_classes: int,
                            data_shape: Sequence[int], generator_options: dict[str, Any],
                            discriminator_options: dict[str, Any]) -> tuple[nn.Module, nn.Module]:
-    """(G, D) by name; bad options raise a ValueError that names the net and the options."""
+    """(G, D) by name; bad options raise a ValueError that names the net and the options.
+
+    Minibatch discrimination / stddev work on the ``maxout`` and ``dcgan`` discriminators
+    (before their last layer, after the label has joined); packing is refused: a conditional
+    D judges one (sample, label) pair.
+    """
+    remedies, net_options = split_remedies(discriminator_options)
+    if remedies.pack > 1:
+        raise ValueError(f"discriminator_options.pack={remedies.pack}: packing (PacGAN) is for unconditional "
+                         "discriminators; a conditional D judges one (sample, label) pair. Remove pack, or use "
+                         "minibatch_discrimination / minibatch_stddev")
     g = _checked("generator", generator, generator_options,
                  lambda: _generator(generator, latent_dim, num_classes, data_shape, generator_options))
     d = _checked("discriminator", discriminator, discriminator_options,
-                 lambda: _discriminator(discriminator, num_classes, data_shape, discriminator_options))
-    return g, d
+                 lambda: _discriminator(discriminator, num_classes, data_shape, net_options))
+    return g, apply_remedies(d, remedies, discriminator)

@@ -20,6 +20,7 @@ class RowResult:
     protocols: list[dict[str, Any]] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)
     train_seconds: list[float | None] = field(default_factory=list)  # per run, when known
+    checkpoints: list[str] = field(default_factory=list)  # per run (figures read them)
     problem: str | None = None  # why this row has no numbers of ours
 
 
@@ -129,7 +130,10 @@ def markdown(table: Table, results: list[RowResult], header: dict[str, Any]) -> 
                 "numbers are not comparable with the paper's.", ""]
     for warning in header.get("warnings", []):
         out += [f"**Note**: {warning}", ""]
-    out += [results_table(table, results), "", "## Rows", ""]
+    out += [results_table(table, results), ""]
+    if header.get("figure"):
+        out += [f"![{table.title}]({header['figure']})", ""]
+    out += ["## Rows", ""]
     for result in results:
         out.append(f"- **{result.row.name}**: {_status(result)}.")
         if result.config:

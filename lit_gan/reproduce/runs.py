@@ -54,13 +54,15 @@ def tail(path: Path, chars: int = 2000) -> str:
         return ""
 
 
-def run_logged(cmd: list[str], log: Path, what: str) -> None:
-    """Run ``cmd`` with stdout + stderr appended to ``log``; RunFailed with the log's tail."""
+def run_logged(cmd: list[str], log: Path, what: str, env: dict[str, str] | None = None) -> None:
+    """Run ``cmd`` with stdout + stderr appended to ``log``; RunFailed with the log's tail.
+    ``env`` adds to (or overrides) this process's environment."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as out:
         out.write(f"\n$ {' '.join(cmd)}\n")
         out.flush()
-        done = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        done = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT,
+                              env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})))
     if done.returncode != 0:
         reason = last_error(tail(log, 20_000))
         raise RunFailed(f"{what} failed (exit {done.returncode}){': ' + reason if reason else ''} (log: {log})\n{tail(log)}")
@@ -78,8 +80,9 @@ def last_error(text: str) -> str:
     return ""
 
 
-def train(run: Run, extra_args: list[str]) -> Path:
-    """The run's final checkpoint, training (or resuming) it first when it isn't finished."""
+def train(run: Run, extra_args: list[str], env: dict[str, str] | None = None) -> Path:
+    """The run's final checkpoint, training (or resuming) it first when it isn't finished.
+    ``env``: extra environment for the ``fit`` process (``reproduce --jobs`` sets its threads)."""
     ckpt = run.finished_checkpoint()
     if ckpt is not None:
         return ckpt
@@ -90,7 +93,7 @@ def train(run: Run, extra_args: list[str]) -> Path:
     if interrupted is not None:  # an earlier reproduce stopped mid-run: go on from there
         cmd += ["--ckpt_path", str(interrupted)]
     start = time.monotonic()
-    run_logged(cmd, run.dir / "fit.log", f"training {run.id}")
+    run_logged(cmd, run.dir / "fit.log", f"training {run.id}", env)
     ckpt = newest_checkpoint(run.dir)
     if ckpt is None:
         raise RunFailed(f"training {run.id} ended without a last.ckpt under {run.dir}")

@@ -39,7 +39,7 @@ from typing import Any
 import yaml
 
 from lit_gan.evaluation.registry import ALL_METRICS, needs_a_model
-TABLE_KEYS = {"title", "source", "about", "seeds", "columns", "evaluate", "quick", "rows", "requires"}
+TABLE_KEYS = {"title", "source", "about", "seeds", "columns", "evaluate", "quick", "rows", "requires", "figure"}
 ROW_KEYS = {"name", "config", "fit", "evaluate", "quick", "paper", "context", "floor", "unavailable", "note"}
 QUICK_KEYS = {"config", "fit", "evaluate", "seeds"}
 
@@ -112,6 +112,7 @@ class Table:
     columns: list[Column]
     rows: list[Row]
     requires: list[Requirement]
+    figure: dict[str, Any] | None = None  # {kind: modes, columns: N}: lit_gan.reproduce.figures
 
     def metrics(self, row: Row, quick: bool) -> list[str]:
         return metric_list(row.settings(quick)[2].get("metrics", ""))
@@ -203,7 +204,21 @@ def load_table(path: str | Path) -> Table:
                 for r in raw.get("requires") or []]
     return Table(table_name(path), path, str(raw.get("title", path.stem)), str(raw.get("source", "")),
                  str(raw.get("about", "")).strip(), int(raw.get("seeds", 1)), int(table_quick.get("seeds", 1)),
-                 columns, rows, requires)
+                 columns, rows, requires, _figure(path, raw.get("figure")))
+
+
+def _figure(path: Path, spec: Any) -> dict[str, Any] | None:
+    from lit_gan.reproduce.figures import FIGURE_KINDS
+
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or spec.get("kind") not in FIGURE_KINDS:
+        raise TableError(f"{path}: figure needs a kind, one of {FIGURE_KINDS}, got {spec!r}")
+    _check_keys(path, "figure", spec, {"kind", "columns"})
+    columns = spec.get("columns", 4)
+    if not isinstance(columns, int) or columns < 1:
+        raise TableError(f"{path}: figure columns must be a positive integer, got {columns!r}")
+    return {"kind": spec["kind"], "columns": columns}
 
 
 def _validate_row(path: Path, row: Row) -> None:

@@ -116,8 +116,58 @@ def test_user_errors_exit_2(tmp_path, capsys):
     assert "unknown evaluate options ['nmu']" in capsys.readouterr().err
 
 
+def test_a_modes_figure_draws_one_panel_per_row_and_parallel_jobs_train_the_runs(tmp_path, capsys):
+    table = write_table(tmp_path, {
+        "title": "Figure demo", "source": "nobody 2026", "seeds": 1,
+        "columns": [{"metric": "modes_covered_min1", "label": "modes"},
+                    {"metric": "mode_reverse_kl", "label": "reverse KL", "better": "lower"}],
+        "evaluate": {"metrics": "modes"},
+        "figure": {"kind": "modes", "columns": 2},
+        "rows": [
+            {"name": "GAN", "config": "experiments/quickstart.yaml", "fit": ["--max_iterations", "5"]},
+            {"name": "PacGAN2", "config": "experiments/quickstart.yaml",
+             "fit": ["--max_iterations", "5", "--model.init_args.discriminator_options", "{hidden: [128, 128], pack: 2}"]},
+            {"name": "quoted", "paper": {"modes_covered_min1": 8}},
+        ]}, name="figure_demo")
+    results = tmp_path / "results"
+    assert reproduce(table, "--runs", tmp_path / "runs", "--results", results, "--jobs", "2") == 0
+    err = capsys.readouterr().err
+    assert "training 2 run(s), 2 at a time" in err and err.count("trained quickstart_") == 2, err
+    text = (results / "tables_figure_demo.md").read_text()
+    assert "--jobs 2" in text
+    png = results / "tables_figure_demo.png"
+    assert "![Figure demo](tables_figure_demo.png)" in text and png.is_file()
+    from PIL import Image
+
+    width, height = Image.open(png).size
+    assert width > 1.5 * height  # two panels side by side (the quoted row has no panel)
+    assert re.search(r"\| PacGAN2 \| – \| \d\.\d\d \| \d\.\d\d \|", text), text
+
+    bad = write_table(tmp_path, {**yaml.safe_load(table.read_text()), "figure": {"kind": "violin"}}, name="bad")
+    assert reproduce(bad, "--dry-run") == 2
+    assert "figure needs a kind, one of ('modes',)" in capsys.readouterr().err
+
+
 SHIPPED = ["goodfellow2014/table1.yaml", "lucic2018/fid_table.yaml", "isola2017/facades.yaml",
            "zhu2017/monet2photo.yaml", "toy/ring8.yaml", "fashion_mnist/classifier_fid.yaml"]
+
+
+@pytest.mark.slow
+def test_the_mode_collapse_tables_run_quick_on_fixtures(tmp_path, capsys):
+    """The remedies (minibatch discrimination, packing) through fit, evaluate (prdc, modes) and
+    the 2-D table's figure, at CPU-sized budgets on the Fashion-MNIST-format fixture."""
+    data = write_data_root(tmp_path / "data")
+    results = tmp_path / "results"
+    tables = [REPO / "experiments/fashion_mnist/mode_collapse.yaml", REPO / "experiments/lin2018/pacgan_2d.yaml"]
+    assert reproduce(*tables, "--quick", "--runs", tmp_path / "runs", "--results", results, "--data-root", data,
+                     "--jobs", "2") == 0, capsys.readouterr().err
+    fashion = (results / "fashion_mnist_mode_collapse.md").read_text()
+    pacgan = (results / "lin2018_pacgan_2d.md").read_text()
+    for text in (fashion, pacgan):
+        assert "**Quick run**" in text and "not produced" not in text, text
+    assert re.search(r"\| DCGAN \+ packing, m = 2 \(PacGAN2\) \| [\d.]+ \| \d+\.\d \| [\d.]+ \| [\d.]+ \|", fashion), fashion
+    assert "![PacGAN" in pacgan and (results / "lin2018_pacgan_2d.png").is_file()
+    assert re.search(r"\| 2D-grid: PacGAN4 \| 24\.8 ± 0\.2 \| \d+\.\d \|", pacgan), pacgan
 
 
 @pytest.mark.slow

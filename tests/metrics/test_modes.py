@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import lightning as L
@@ -75,6 +76,52 @@ def test_precision_far_from_origin():
     modes = torch.tensor([[1000.0, 1000.0], [-1000.0, 1000.0]])
     pts = modes[:1].repeat(20, 1).double() + torch.tensor([0.0, 2.9 * 0.01], dtype=torch.float64)
     assert mode_statistics(pts, modes, 0.01, min_count=20)["modes_covered"] == 1
+
+
+# ---- reverse KL (PacGAN, Lin et al. 2018, Table 1): KL(HQ mode histogram || uniform) ----
+
+
+def test_reverse_kl_uniform_spread_is_zero():
+    assert mode_statistics(_at(list(range(8)), 25), RING, STD)["reverse_kl"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_reverse_kl_one_mode_is_log_k():
+    # p = (1, 0, ..., 0): 1 * log(1 * 8) = log 8
+    assert mode_statistics(_at([3], 40), RING, STD)["reverse_kl"] == pytest.approx(math.log(8))
+
+
+def test_reverse_kl_two_modes_by_hand():
+    # p = (3/4, 1/4, 0, ...): 3/4 log(3/4 * 8) + 1/4 log(1/4 * 8) = 3/4 log 6 + 1/4 log 2
+    stats = mode_statistics(torch.cat([_at([0], 30), _at([1], 10)]), RING, STD)
+    assert stats["reverse_kl"] == pytest.approx(0.75 * math.log(6) + 0.25 * math.log(2))
+    # an even split over 2 of 8 modes: log(8 / 2)
+    assert mode_statistics(_at([0, 5], 10), RING, STD)["reverse_kl"] == pytest.approx(math.log(4))
+
+
+def test_reverse_kl_counts_only_high_quality_samples():
+    # 20 HQ points in each of modes 0 and 1, plus 200 far ones that would skew any histogram
+    # of all samples: the HQ histogram is an even 2-mode split
+    samples = torch.cat([_at([0, 1], 20), torch.zeros(200, 2), _at([2], 1, offset=(10 * STD, 0.0))])
+    assert mode_statistics(samples, RING, STD)["reverse_kl"] == pytest.approx(math.log(4))
+
+
+def test_reverse_kl_without_high_quality_samples_is_the_worst_value():
+    far = mode_statistics(torch.zeros(50, 2), RING, STD)
+    collapsed = mode_statistics(_at([0], 50), RING, STD)
+    assert far["high_quality_fraction"] == 0.0
+    assert far["reverse_kl"] == pytest.approx(math.log(8)) == collapsed["reverse_kl"]
+    grid = toy_modes("grid25")
+    assert mode_statistics(torch.full((5, 2), 100.0), grid, 0.05)["reverse_kl"] == pytest.approx(math.log(25))
+
+
+def test_reverse_kl_is_log_k_minus_the_entropy_of_coverage():
+    # PacGAN's MetricLogger logs H(p) ("entropy of coverage", natural log); KL(p || u) = log K - H(p)
+    samples = torch.cat([_at([0], 7), _at([2], 3), _at([4], 11), _at([7], 1)])
+    stats = mode_statistics(samples, RING, STD, min_count=1)
+    p = torch.tensor(stats["mode_counts"], dtype=torch.float64) / sum(stats["mode_counts"])
+    entropy = float(-(p[p > 0] * p[p > 0].log()).sum())
+    assert stats["reverse_kl"] == pytest.approx(math.log(8) - entropy)
+    assert stats["reverse_kl"] > 0
 
 
 @pytest.mark.parametrize(
@@ -152,6 +199,8 @@ def test_callback_logs_two_of_eight_modes_and_skips_sanity_check():
     trainer.fit(model, datamodule=_dm())
     assert trainer.callback_metrics["val/modes_covered"].item() == 2
     assert trainer.callback_metrics["val/high_quality_fraction"].item() == 1.0
+    # an even split over 2 of 8 modes: KL = log(8 / 2)
+    assert trainer.callback_metrics["val/mode_reverse_kl"].item() == pytest.approx(math.log(4))
     # two validation epochs, none during the sanity check (which did run: 2 steps by default)
     assert len(model.drawn) == 2
     # the same fixed noise each epoch
@@ -162,6 +211,7 @@ def test_callback_logs_test_keys():
     model, trainer = TwoModeModel(), _trainer()
     trainer.test(model, datamodule=_dm(), verbose=False)
     assert trainer.callback_metrics["test/modes_covered"].item() == 2
+    assert trainer.callback_metrics["test/mode_reverse_kl"].item() == pytest.approx(math.log(4))
 
 
 def test_callback_needs_a_toy_datamodule():
@@ -239,6 +289,13 @@ def test_callback_scores_the_final_weights_once(tmp_path, trainer_kwargs, at_end
     val, last_train_step = _val_rows(tmp_path / "run" / "version_0")
     assert [(step, modes) for step, modes, _ in val] == expected
     assert all(hq == 1.0 for _, _, hq in val)
+    # every val row, the at_end one included, has the reverse KL of its weights: 200 samples
+    # spread evenly over m of the 8 modes (m = 4, 5 or 8 here) give log(8 / m)
+    import csv
+
+    kls = [float(r["val/mode_reverse_kl"]) for r in csv.DictReader(open(tmp_path / "run" / "version_0" / "metrics.csv"))
+           if r.get("val/modes_covered")]
+    assert kls == pytest.approx([math.log(8 / modes) for _, modes in expected])
     if at_end:  # the last val row sits at the step of the last training batch, with its numbers
         assert val[-1][0] == last_train_step
         assert trainer.callback_metrics["val/modes_covered"].item() == min(model.batches, 8)

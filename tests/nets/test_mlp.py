@@ -110,6 +110,89 @@ def test_maxout_discriminator_dropout_active_only_in_train_mode():
     assert not torch.equal(d(x), d(x))
 
 
+# ---- PacGAN / VEEGAN 2-D nets (Lin et al. 2018 code) and backward compatibility ------------
+def test_pacgan_generator_linear_no_bias_batchnorm_relu_four_times():
+    torch.manual_seed(0)
+    g = MLPGenerator(2, (2,), hidden=(400,) * 4, output="linear", batch_norm=True)
+    assert [type(m) for m in g.net] == [nn.Linear, nn.BatchNorm1d, nn.ReLU] * 4 + [nn.Linear]
+    linears = _linears(g)
+    assert [(m.in_features, m.out_features) for m in linears] == [(2, 400)] + [(400, 400)] * 3 + [(400, 2)]
+    assert [m.bias is None for m in linears] == [True] * 4 + [False]  # only the output layer has a bias
+    assert g(torch.randn(100, 2)).shape == (100, 2)
+    # training mode: each BatchNorm normalises its batch (mean 0, var 1 per unit before ReLU)
+    pre = g.net[:2](torch.randn(100, 2))
+    torch.testing.assert_close(pre.mean(0), torch.zeros(400), atol=1e-5, rtol=0)
+
+
+def test_pacgan_maxout_discriminator_three_layers():
+    d = MaxoutDiscriminator((2,), units=200, pieces=5, input_dropout=0.0, dropout=0.0, layers=3)
+    maxouts = [m for m in d.modules() if isinstance(m, Maxout)]
+    assert [(m.linear.in_features, m.out_features, m.pieces) for m in maxouts] == [(2, 200, 5)] + [(200, 200, 5)] * 2
+    out = d.net[-1]  # the last module stays the logit layer (minibatch discrimination replaces it)
+    assert isinstance(out, nn.Linear) and (out.in_features, out.out_features) == (200, 1)
+    assert d(torch.randn(7, 2)).shape == (7,)
+    assert [m.p for m in d.modules() if isinstance(m, nn.Dropout)] == [0.0] * 4
+    one = MaxoutDiscriminator((2,), units=4, pieces=2, layers=1)
+    assert sum(isinstance(m, Maxout) for m in one.modules()) == 1
+
+
+# state_dict keys and module layouts of the default nets, written down from the code before
+# batch_norm / layers / init existed: checkpoints saved then must still load
+OLD_GENERATOR_KEYS = ["net.0.weight", "net.0.bias", "net.2.weight", "net.2.bias", "net.4.weight", "net.4.bias"]
+OLD_MAXOUT_KEYS = ["net.2.linear.weight", "net.2.linear.bias", "net.4.linear.weight", "net.4.linear.bias",
+                   "net.6.weight", "net.6.bias"]
+
+
+def test_default_nets_keep_their_old_layout_and_keys():
+    g = MLPGenerator(2, (2,), hidden=(8, 8), output="linear")
+    assert list(g.state_dict()) == OLD_GENERATOR_KEYS
+    assert [type(m) for m in g.net] == [nn.Linear, nn.ReLU, nn.Linear, nn.ReLU, nn.Linear]
+    assert list(MLPGenerator(100, (1, 28, 28)).state_dict()) == OLD_GENERATOR_KEYS
+    d = MaxoutDiscriminator((2,), units=4, pieces=2)
+    assert list(d.state_dict()) == OLD_MAXOUT_KEYS
+    assert [type(m) for m in d.net] == [nn.Flatten, nn.Dropout, Maxout, nn.Dropout, Maxout, nn.Dropout, nn.Linear]
+    # and an old state_dict loads strictly into the new default nets
+    g.load_state_dict({k: torch.zeros_like(v) for k, v in g.state_dict().items()}, strict=True)
+
+
+def test_normal_init_is_n_0_002_with_zero_biases():
+    torch.manual_seed(0)
+    g = MLPGenerator(2, (2,), hidden=(400, 400), output="linear", batch_norm=True, init="normal_0.02")
+    d = MaxoutDiscriminator((2,), units=200, pieces=5, layers=3, init="normal_0.02")
+    for net in (g, d):
+        for m in _linears(net):
+            if m.in_features * m.out_features >= 10_000:  # enough weights for a tight estimate
+                assert m.weight.std().item() == pytest.approx(0.02, rel=0.05)
+                assert m.weight.mean().abs().item() < 0.002
+            if m.bias is not None:
+                assert torch.equal(m.bias, torch.zeros_like(m.bias))
+    bns = [m for m in g.modules() if isinstance(m, nn.BatchNorm1d)]
+    assert bns and all(torch.equal(b.weight, torch.ones(400)) and torch.equal(b.bias, torch.zeros(400)) for b in bns)
+    # the default keeps PyTorch's init: Linear(2, 400) draws U(-1/sqrt 2, 1/sqrt 2), std ~0.41
+    assert MLPGenerator(2, (2,), hidden=(400,), output="linear").net[0].weight.std().item() > 0.2
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: MLPGenerator(2, (2,), init="xavier"), "Unknown init 'xavier'"),
+        (lambda: MaxoutDiscriminator((2,), init="normal"), "Unknown init 'normal'"),
+        (lambda: MaxoutDiscriminator((2,), layers=0), "layers >= 1"),
+    ],
+)
+def test_bad_pacgan_options_raise(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_builders_pass_the_pacgan_options():
+    g = build_generator("mlp", 2, (2,), {"hidden": [400] * 4, "output": "linear", "batch_norm": True,
+                                         "init": "normal_0.02"})
+    d = build_discriminator("maxout", (2,), {"units": 200, "pieces": 5, "layers": 3, "init": "normal_0.02"})
+    assert sum(isinstance(m, nn.BatchNorm1d) for m in g.modules()) == 4
+    assert sum(isinstance(m, Maxout) for m in d.modules()) == 3
+
+
 # ---- builders -------------------------------------------------------------------------------
 def test_builders_by_name():
     assert GENERATORS == ("mlp", "dcgan") and DISCRIMINATORS == ("mlp", "maxout", "dcgan")
