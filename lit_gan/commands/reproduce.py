@@ -79,6 +79,7 @@ class Reproduction:
                                "--trainer.strategy", "ddp_find_unused_parameters_true"]
         self.warnings: list[str] = []
         self.reused = 0
+        self.trained_now: set[str] = set()  # run ids that --jobs trained in this invocation
         self._inception: dict = {}  # weights path -> why they can't be found (None: found)
         if args.feature_extractor:
             self.warnings.append(f"features from `{args.feature_extractor}` instead of the table's extractor: "
@@ -189,9 +190,9 @@ class Reproduction:
                 self._add(result, found, f"floor of {config}")
                 return result
             for run in self.runs(row):
-                finished = run.finished_checkpoint() is not None
+                finished = run.finished_checkpoint() is not None and run.id not in self.trained_now
                 self.reused += finished
-                say(f"{self.table.name} / {row.name} / seed {run.seed}: {'reusing' if finished else 'training'} {run.id} ...")
+                say(f"{self.table.name} / {row.name} / seed {run.seed}: {self._state(run, finished)} {run.id} ...")
                 ckpt = train(run, self.row_extra(config))
                 say(f"{self.table.name} / {row.name} / seed {run.seed}: evaluating ...")
                 self._add(result, evaluate_checkpoint(ckpt, options, self.args.devices, run.dir / "eval"), run.id,
@@ -210,6 +211,9 @@ class Reproduction:
         result.runs.append(run)
         result.train_seconds.append(train_seconds)
 
+    def _state(self, run, finished: bool) -> str:
+        return "reusing" if finished else ("trained above" if run.id in self.trained_now else "training")
+
     def train_in_parallel(self) -> None:
         """Train every unfinished run of the table, ``--jobs`` at a time; the row loop then
         finds them finished (a failed one is retried there, and its error reported)."""
@@ -226,6 +230,7 @@ class Reproduction:
             run, extra = item
             try:
                 train(run, extra, {"OMP_NUM_THREADS": threads})
+                self.trained_now.add(run.id)  # trained by this invocation, not reused
                 say(f"{self.table.name}: trained {run.id}")
             except RunFailed as err:
                 say(f"{self.table.name}: {run.id} failed ({str(err).splitlines()[0]}); retried in the row loop")

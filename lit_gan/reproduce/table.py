@@ -21,7 +21,9 @@ a number quoted from the paper for context) and the evaluation protocol shared b
         context: {parzen_ll: 200}           # its own "context" column, never "paper"
         note: where the number comes from
 
-A row may also give ``fit`` (extra ``fit`` arguments), ``evaluate`` (overrides), ``quick``
+A table may add ``figure: {kind: modes, columns: N}`` (lit_gan.reproduce.figures: each 2-D
+row's seed-0 samples over the modes, drawn beside the markdown). A row may also give ``fit``
+(extra ``fit`` arguments), ``evaluate`` (overrides), ``quick``
 (``config`` / ``fit`` / ``evaluate`` used with ``--quick``), ``floor: train`` (no training:
 that split's real images are scored as if generated, the metric's floor), ``unavailable:
 why`` (the row can't be produced yet; the table says so) and ``note``. Metrics are

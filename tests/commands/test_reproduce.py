@@ -134,7 +134,7 @@ def test_a_modes_figure_draws_one_panel_per_row_and_parallel_jobs_train_the_runs
     err = capsys.readouterr().err
     assert "training 2 run(s), 2 at a time" in err and err.count("trained quickstart_") == 2, err
     text = (results / "tables_figure_demo.md").read_text()
-    assert "--jobs 2" in text
+    assert "--jobs 2" in text and "0 finished run(s) reused" in text
     png = results / "tables_figure_demo.png"
     assert "![Figure demo](tables_figure_demo.png)" in text and png.is_file()
     from PIL import Image
