@@ -74,8 +74,8 @@ def main() -> None:
             plain = plain or seconds
             rows.append({"net": args.net, "batch": batch, "variant": name, "ms_per_d_step": round(seconds * 1e3, 2),
                          "ratio_to_plain": round(seconds / plain, 2)})
-            print(json.dumps(rows[-1]), flush=True)
-    print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads")
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "rows": rows}))
 
 
 if __name__ == "__main__":
