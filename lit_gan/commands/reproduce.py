@@ -80,6 +80,7 @@ class Reproduction:
         self.warnings: list[str] = []
         self.reused = 0
         self.trained_now: set[str] = set()  # run ids that --jobs trained in this invocation
+        self.figure_problem: str | None = None  # why the table's figure could not be drawn
         self._inception: dict = {}  # weights path -> why they can't be found (None: found)
         if args.feature_extractor:
             self.warnings.append(f"features from `{args.feature_extractor}` instead of the table's extractor: "
@@ -247,8 +248,9 @@ class Reproduction:
         path = self.results_dir / f"{self.table.name}.png"
         try:
             drawn = draw_modes(results, path, self.table.figure["columns"])
-        except (OSError, ValueError, KeyError, RuntimeError) as err:
-            self.warnings.append(f"the figure could not be drawn: {str(err).splitlines()[0] if str(err) else err!r}")
+        except Exception as err:  # noqa: BLE001 - any failure is reported in the table and fails the command
+            self.figure_problem = str(err).splitlines()[0] if str(err) else repr(err)
+            self.warnings.append(f"the figure could not be drawn: {self.figure_problem}")
             return None
         return path.name if drawn else None
 
@@ -367,6 +369,8 @@ def main(argv: list[str]) -> int:
         path, results = reproduction.run()
         print(f"{reproduction.table.title}\n\n{results_table(reproduction.table, results)}\n\nwritten: {path}\n")
         failed += [f"{reproduction.table.name} / {r.row.name}: {r.problem}" for r in results if r.problem]
+        if reproduction.figure_problem:
+            failed.append(f"{reproduction.table.name} / figure: {reproduction.figure_problem}")
     if args.update_readme:
         results_dir = args.results or Path("results")
         changed = update_readme(Path("README.md"), results_dir)

@@ -207,6 +207,8 @@ class GAN(AdversarialModel):
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         """D's loss on held-out real data vs fresh fakes: a rising value means D overfits."""
         real = self.whole_packs(real_images(batch))
+        if real is None:
+            return
         g = torch.Generator().manual_seed(batch_idx)  # leaves the global RNG stream alone
         real_logits, fake_logits = self.discriminator(real), self.discriminator(self.sample(real.shape[0], g))
         loss = self.d_loss_scale * self.objective.discriminator(real_logits, fake_logits)
@@ -216,13 +218,11 @@ class GAN(AdversarialModel):
 
     test_step = validation_step
 
-    def whole_packs(self, real: Tensor) -> Tensor:
-        """A held-out batch cut to a multiple of D's pack (the last one may be short)."""
+    def whole_packs(self, real: Tensor) -> Tensor | None:
+        """A held-out batch cut to a multiple of D's pack; None when not one pack is left (the
+        split's last batch can be shorter than a pack: it is skipped, the others are scored)."""
         pack = pack_of(self.discriminator)
-        if len(real) < pack:
-            raise ValueError(f"a validation batch of {len(real)} samples is smaller than the discriminator's pack "
-                             f"({pack}); use a batch size of at least {pack}")
-        return real[: len(real) // pack * pack]
+        return real[: len(real) // pack * pack] if len(real) >= pack else None
 
     def on_fit_start(self) -> None:
         super().on_fit_start()

@@ -150,6 +150,8 @@ class WGAN(GAN):
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         """The Wasserstein estimate on held-out real data vs fresh fakes."""
         real = self.whole_packs(real_images(batch))
+        if real is None:
+            return
         g = torch.Generator().manual_seed(batch_idx)  # leaves the global RNG stream alone
         real_out, fake_out = self.discriminator(real), self.discriminator(self.sample(real.shape[0], g))
         prefix = "test" if self.trainer.testing else "val"

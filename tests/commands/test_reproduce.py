@@ -116,7 +116,7 @@ def test_user_errors_exit_2(tmp_path, capsys):
     assert "unknown evaluate options ['nmu']" in capsys.readouterr().err
 
 
-def test_a_modes_figure_draws_one_panel_per_row_and_parallel_jobs_train_the_runs(tmp_path, capsys):
+def test_a_modes_figure_draws_one_panel_per_row_and_parallel_jobs_train_the_runs(tmp_path, capsys, monkeypatch):
     table = write_table(tmp_path, {
         "title": "Figure demo", "source": "nobody 2026", "seeds": 1,
         "columns": [{"metric": "modes_covered_min1", "label": "modes"},
@@ -142,6 +142,17 @@ def test_a_modes_figure_draws_one_panel_per_row_and_parallel_jobs_train_the_runs
     width, height = Image.open(png).size
     assert width > 1.5 * height  # two panels side by side (the quoted row has no panel)
     assert re.search(r"\| PacGAN2 \| – \| \d\.\d\d \| \d\.\d\d \|", text), text
+
+    # a figure that cannot be drawn is said in the table and fails the command; the runs are reused
+    import lit_gan.reproduce.figures as figures
+
+    def broken(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(figures, "draw_modes", broken)
+    assert reproduce(table, "--runs", tmp_path / "runs", "--results", results) == 1
+    assert "tables_figure_demo / figure: No space left on device" in capsys.readouterr().err
+    assert "the figure could not be drawn: No space left on device" in (results / "tables_figure_demo.md").read_text()
 
     bad = write_table(tmp_path, {**yaml.safe_load(table.read_text()), "figure": {"kind": "violin"}}, name="bad")
     assert reproduce(bad, "--dry-run") == 2

@@ -66,3 +66,12 @@ def test_a_batch_size_that_is_not_a_multiple_of_the_pack_is_refused_at_fit_start
     data = Toy2DDataModule("ring8", num_train=100, num_val=10, batch_size=10)
     with pytest.raises(ValueError, match="batch_size is 10, not a multiple of 4; set it to 8"):
         _trainer(max_steps=1).fit(model, datamodule=data)
+
+
+def test_a_last_validation_batch_shorter_than_a_pack_is_skipped_not_an_error():
+    torch.manual_seed(0)
+    model = _toy(pack=4)
+    trainer = _trainer(max_steps=2, num_sanity_val_steps=0, val_check_interval=1)
+    trainer.fit(model, _loader(16, 8), _loader(10, 4))  # validation batches of 4, 4, 2: the 2 is skipped
+    assert torch.isfinite(trainer.callback_metrics["val/loss_d"])
+    assert model.whole_packs(torch.zeros(3, 2)) is None and len(model.whole_packs(torch.zeros(7, 2))) == 4
