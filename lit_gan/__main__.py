@@ -19,6 +19,7 @@ OWN_COMMANDS = {
     "translate": "lit_gan.commands.translate",
     "reproduce": "lit_gan.commands.reproduce",
     "prepare": "lit_gan.commands.prepare",
+    "arithmetic": "lit_gan.commands.arithmetic",
 }
 
 # One line per command for --help; tests/test_main.py checks these cover every command.
@@ -36,6 +37,7 @@ OWN_SUMMARIES = {
     "translate": "run an image-to-image checkpoint (pix2pix, CycleGAN) over images",
     "reproduce": "run a paper table and write our numbers beside the paper's",
     "prepare": "build a pix2pix / CycleGAN dataset from (Fashion-)MNIST (see --list)",
+    "arithmetic": "latent vector arithmetic (DCGAN Fig. 7): u - v + w of sample groups, one figure",
 }
 
 

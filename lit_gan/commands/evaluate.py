@@ -178,7 +178,8 @@ def preflight(args, datamodule: LightningDataModule) -> None:
             label_classes = len(known["class_names"])  # translations' target classes, from the data
         extractor = load_extractor(args.feature_extractor, "cpu", args.inception_weights)
         classes = extractor.num_classes if extractor.class_names else None
-        build(features, FeatureContext(1, classes, 2, 2, label_classes=label_classes))  # accuracy / intra_fid needs
+        build(features, FeatureContext(1, classes, 2, 2, label_classes=label_classes,
+                                       multilabel=bool(extractor.meta.get("multilabel"))))  # accuracy / intra_fid needs
         real_images(datamodule, args.split, args.num_real, domain=args.domain)
 
 

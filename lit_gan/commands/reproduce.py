@@ -34,6 +34,7 @@ from pathlib import Path
 from lit_gan.atomic import atomic_path
 from lit_gan.training.resume import newest_checkpoint
 from lit_gan.reproduce.evaluations import EVALUATE_OPTIONS, evaluate_checkpoint, evaluate_floor
+from lit_gan.reproduce.logs import log_values
 from lit_gan.reproduce.readme import update_readme
 from lit_gan.reproduce.report import RowResult, markdown, results_table
 from lit_gan.reproduce.runs import Run, RunFailed, run_logged, train, training_seconds
@@ -79,6 +80,7 @@ class Reproduction:
                                "--trainer.strategy", "ddp_find_unused_parameters_true"]
         self.warnings: list[str] = []
         self.reused = 0
+        self.reused_minutes = 0.0  # the training time those reused runs took when they were trained
         self.trained_now: set[str] = set()  # run ids that --jobs trained in this invocation
         self.figure_problem: str | None = None  # why the table's figure could not be drawn
         self._inception: dict = {}  # weights path -> why they can't be found (None: found)
@@ -143,16 +145,27 @@ class Reproduction:
         return self.root_args(config) + self.fit_extra
 
     # ---- the plan and the loop ----------------------------------------------------------
+    def fit_args(self, row) -> list[str]:
+        """The row's fit arguments. A required file named in them (a metrics callback's
+        extractor) becomes what the evaluate options use instead: --feature-extractor's file,
+        or with --quick the quick build of it."""
+        args = row.settings(self.quick)[1]
+        for req in self.table.requires:
+            replacement = self.args.feature_extractor or self.requirement_path(req.path)
+            args = [a.replace(req.path, replacement) for a in args]
+        return args
+
     def runs(self, row) -> list[Run]:
-        config, fit_args, _ = row.settings(self.quick)
-        return [Run(config, tuple(fit_args), seed, self.runs_root) for seed in range(self.seeds)]
+        config = row.settings(self.quick)[0]
+        return [Run(config, tuple(self.fit_args(row)), seed, self.runs_root) for seed in range(self.seeds)]
 
     def plan(self) -> list[str]:
         lines = [f"{self.table.name} -> {self.results_dir / (self.table.name + '.md')} (runs in {self.runs_root})"]
         for req in self.missing_requirements():
             lines.append(f"  build {self.requirement_path(req.path)}: python -m lit_gan {' '.join(req.command)}")
         for row in self.table.rows:
-            config, fit_args, options = row.settings(self.quick)
+            config, _, options = row.settings(self.quick)
+            fit_args = self.fit_args(row)
             if row.kind in ("context", "unavailable"):
                 lines.append(f"  {row.name}: {row.kind}" + (f" ({row.unavailable})" if row.unavailable else ""))
                 continue
@@ -193,12 +206,15 @@ class Reproduction:
             for run in self.runs(row):
                 finished = run.finished_checkpoint() is not None and run.id not in self.trained_now
                 self.reused += finished
+                self.reused_minutes += (training_seconds(run) or 0.0) / 60 if finished else 0.0
                 say(f"{self.table.name} / {row.name} / seed {run.seed}: {self._state(run, finished)} {run.id} ...")
                 ckpt = train(run, self.row_extra(config))
                 say(f"{self.table.name} / {row.name} / seed {run.seed}: evaluating ...")
-                self._add(result, evaluate_checkpoint(ckpt, options, self.args.devices, run.dir / "eval"), run.id,
-                          training_seconds(run))
+                found = evaluate_checkpoint(ckpt, options, self.args.devices, run.dir / "eval")
+                found = {**found, "metrics": {**found["metrics"], **log_values(run.dir, row.log_values)}}
+                self._add(result, found, run.id, training_seconds(run))
                 result.checkpoints.append(str(ckpt))
+                result.run_dirs.append(str(run.dir))
         except (RunFailed, OSError, ValueError, KeyError) as err:
             result.problem = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             say(f"{self.table.name} / {row.name}: FAILED: {err}")
@@ -243,11 +259,11 @@ class Reproduction:
         """The table's ``figure`` beside its markdown; its file name, or None (none asked, or it failed)."""
         if self.table.figure is None:
             return None
-        from lit_gan.reproduce.figures import draw_modes
+        from lit_gan.reproduce.figures import draw_figure
 
         path = self.results_dir / f"{self.table.name}.png"
         try:
-            drawn = draw_modes(results, path, self.table.figure["columns"])
+            drawn = draw_figure(results, path, self.table.figure)
         except Exception as err:  # noqa: BLE001 - any failure is reported in the table and fails the command
             self.figure_problem = str(err).splitlines()[0] if str(err) else repr(err)
             self.warnings.append(f"the figure could not be drawn: {self.figure_problem}")
@@ -268,7 +284,8 @@ class Reproduction:
         header = {"command": command_line(self.table, self.args), "version": version(),
                   "when": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "quick": self.quick,
                   "wall": f"{(time.monotonic() - start) / 60:.1f} min wall time this invocation, "
-                          f"{self.reused} finished run(s) reused",
+                          f"{self.reused} finished run(s) reused"
+                          + (f" (trained in {self.reused_minutes:.1f} min when they ran)" if self.reused else ""),
                   "warnings": self.warnings, "figure": self.draw_figure(results)}
         path = self.results_dir / f"{self.table.name}.md"
         with atomic_path(path) as tmp:

@@ -18,7 +18,11 @@ next round(N * 19867 / 202599) val, the rest test). Nothing is random: every mac
 and rank gets the same split.
 
 Items are ``(image float32 (3, S, S) in [-1, 1], 0)``: the constant label 0 keeps
-MNISTDataModule's (image, label) shape, as compare_gan's CelebA loader does.
+MNISTDataModule's (image, label) shape, as compare_gan's CelebA loader does. With
+``attributes=[...]`` (names from CelebA's list_attr_celeba.txt / Kaggle's .csv, read from
+the partition file's folder) the label is instead a float32 multi-hot tensor (A,), 1 where
+the face has the attribute (lit_gan.data.celeba_attributes): what an attribute classifier
+(``train-classifier --config experiments/classifiers/celeba_attributes.yaml``) learns from.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ import lightning as L
 import numpy as np
 from torch.utils.data import DataLoader, Dataset
 
+from lit_gan.data.celeba_attributes import (AttributeDataset, attribute_labels, check_attributes,
+                                            find_attribute_file, read_attribute_file)
 from lit_gan.data.download import DownloadError, safe_extract
 from lit_gan.data.face_folder import FaceFolderDataset, PreparedDataset, prepare, prepared_path
 from lit_gan.data.image_folders import list_images as list_folder_images
@@ -56,6 +62,7 @@ class Source:
     image_dir: Path
     splits: dict[str, np.ndarray]  # numpy string arrays: no per-item refcounts for workers to copy
     rule: str
+    annotations: Path | None = None  # the partition file's folder, where list_attr_celeba.* is looked for
 
 
 def search_paths(root: Path) -> list[tuple[Path, Path]]:
@@ -119,7 +126,7 @@ def locate(root: Path) -> Source | None:
                     "download, unzip or copy): extract or copy the images again. To train on the images that "
                     "are there, move the partition file away (official names then split by index).")
             split, rule = [[n for n, p in parts.items() if p == s] for s in range(3)], f"partition file {partition}"
-        return Source(image_dir, {s: np.array(v, dtype=str) for s, v in zip(SPLITS, split)}, rule)
+        return Source(image_dir, {s: np.array(v, dtype=str) for s, v in zip(SPLITS, split)}, rule, part_dir)
     return None
 
 
@@ -150,7 +157,8 @@ def download_help(root: Path, name: str, error: BaseException) -> str:
 
 
 def download_celeba(root: Path) -> None:
-    """The images zip and partition file from torchvision's Google Drive list, md5-checked; the zip
+    """The images zip, partition file and attribute file (``attributes:``) from torchvision's
+    Google Drive list, md5-checked; the zip
     is unpacked with ``safe_extract`` (a temporary folder renamed into place), so an interrupted
     run never leaves a partial ``img_align_celeba/``."""
     from torchvision.datasets import CelebA
@@ -158,7 +166,7 @@ def download_celeba(root: Path) -> None:
 
     folder, sources = root / "celeba", {name: (fid, md5) for fid, md5, name in CelebA.file_list}
     staging = folder / ".download"
-    for name in ("list_eval_partition.txt", "img_align_celeba.zip"):
+    for name in ("list_eval_partition.txt", "list_attr_celeba.txt", "img_align_celeba.zip"):
         (file_id, md5), final = sources[name], folder / name
         if tv_utils.check_integrity(str(final), md5):
             continue
@@ -177,7 +185,8 @@ def download_celeba(root: Path) -> None:
 
 
 class CelebADataModule(L.LightningDataModule):
-    """CelebA faces as ``(image float32 (3, S, S) in [-1, 1], 0)``; layouts and split in the module docstring.
+    """CelebA faces as ``(image float32 (3, S, S) in [-1, 1], 0)``, or ``(image, multi-hot float32 (A,))``
+    with ``attributes``; layouts and split in the module docstring.
 
     Crop: the centred ``crop`` x ``crop`` square of the 178x218 image (offsets as torchvision's
     CenterCrop: 35, 55 for 108), then a PIL bilinear (antialiased) resize to ``image_size``.
@@ -210,6 +219,7 @@ class CelebADataModule(L.LightningDataModule):
         prepared: bool = False,
         prepared_dir: str | None = None,
         prepare_workers: int | None = None,
+        attributes: list[str] | None = None,
     ) -> None:
         """
         Args:
@@ -218,10 +228,13 @@ class CelebADataModule(L.LightningDataModule):
             prepared: read decoded uint8 arrays (made once) instead of the JPEGs.
             prepared_dir: where those arrays go; default ``<root>/prepared``.
             prepare_workers: processes decoding during preparation; default all CPUs (at most 16).
+            attributes: CelebA attribute names (e.g. ``[Eyeglasses, Male, Smiling]``) whose presence
+                becomes the label, a float32 (A,) of 1 / 0; None: the constant label 0.
         """
         super().__init__()
         if image_size < 1 or batch_size < 1 or num_workers < 0 or (crop is not None and crop < 1):
             raise ValueError("image_size, batch_size and crop must be >= 1 and num_workers >= 0")
+        self._attributes = check_attributes(attributes) if attributes is not None else None
         self.save_hyperparameters()
         self.root, self.download, self.image_size, self.crop = Path(root), download, image_size, crop
         self.batch_size, self.num_workers, self.pin_memory = batch_size, num_workers, pin_memory
@@ -239,6 +252,16 @@ class CelebADataModule(L.LightningDataModule):
         """(C, H, W) of one image; known before setup so the CLI can link it into the model."""
         return (3, self.image_size, self.image_size)
 
+    @property
+    def attribute_names(self) -> tuple[str, ...] | None:
+        """The ``attributes`` labels hold, in order (None: unlabelled); linked into the classifier."""
+        return self._attributes
+
+    @property
+    def multilabel(self) -> bool:
+        """Whether items carry attribute labels (the classifier's multi-label mode; linked into it)."""
+        return self._attributes is not None
+
     def _source(self) -> Source:
         source = locate(self.root)
         if source is None:
@@ -248,6 +271,7 @@ class CelebADataModule(L.LightningDataModule):
     def _datasets(self) -> tuple[dict[str, Dataset], str]:
         """Each split's dataset and the split rule; with ``prepared``, arrays made now where missing."""
         source = self._source()
+        labels = self._labels(source) if self.attribute_names is not None else None
         out: dict[str, Dataset] = {}
         for split, names in source.splits.items():
             ds = FaceFolderDataset(source.image_dir, names, self.crop, self.image_size)
@@ -260,8 +284,16 @@ class CelebADataModule(L.LightningDataModule):
                         raise PermissionError(f"Cannot write {path}: {e}. Set `prepared_dir` to a writable "
                                               "folder.") from e
                 ds = PreparedDataset(path)
-            out[split] = ds
+            out[split] = AttributeDataset(ds, labels[split], names) if labels is not None else ds
         return out, source.rule
+
+    def _labels(self, source: Source) -> dict[str, np.ndarray]:
+        """Each split's float32 (n, A) attribute labels, read from the file beside the partition file."""
+        table = read_attribute_file(find_attribute_file(source.annotations or source.image_dir))
+        names = np.concatenate(list(source.splits.values()))
+        labels = attribute_labels(table, names, self.attribute_names)
+        ends = np.cumsum([len(v) for v in source.splits.values()])[:-1]
+        return dict(zip(source.splits, np.split(labels, ends)))
 
     def prepare_data(self) -> None:
         """Rank 0: download when asked and nothing is found; make the prepared arrays."""

@@ -131,7 +131,8 @@ class Evaluator:
             return {}
         num_classes = self.extractor.num_classes if self.extractor.class_names else None
         ctx = registry.FeatureContext(1, num_classes, len(real), p.num_samples, p.kid_subsets, p.kid_subset_size,
-                                      label_classes if fake_labels else None)
+                                      label_classes if fake_labels else None,
+                                      bool(self.extractor.meta.get("multilabel")))
         registry.build(names, ctx)  # a metric that can't run here says so before any extraction
         if "intra_fid" in names and real_labels is None:
             raise ValueError("intra_fid needs the classes of the real images: the datamodule's items must be "

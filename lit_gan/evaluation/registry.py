@@ -50,6 +50,7 @@ class FeatureContext:
     kid_subsets: int = KID_SUBSETS
     kid_subset_size: int = KID_SUBSET_SIZE
     label_classes: int | None = None  # classes of the generated samples' labels (conditional sources)
+    multilabel: bool = False  # the extractor's logits are independent attributes (meta multilabel: true)
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,22 @@ class SampleMetric:
 
 def _needs_classifier(ctx: FeatureContext, name: str) -> int:
     if not ctx.extractor_classes:
+        # a multi-label attribute extractor (meta multilabel: true, e.g. CelebA attributes) has no
+        # num_classes / class_names: its logits are independent yes/no scores, not a class distribution
         raise ValueError(f"the {name!r} metric needs a classifier feature extractor (one that returns logits "
-                         "and names its classes), e.g. the file written by `python -m lit_gan train-classifier`")
+                         "and names its classes), e.g. the file written by `python -m lit_gan train-classifier` on "
+                         "MNIST; a multi-label attribute extractor (metadata multilabel: true, e.g. CelebA "
+                         "attributes) scores independent yes/no attributes, not classes, and is refused, as is Inception")
     return ctx.extractor_classes
+
+
+def _one_class_per_image(ctx: FeatureContext) -> int:
+    """IS reads the logits as one class distribution per image; attribute logits are not one."""
+    if ctx.multilabel:
+        raise ValueError("the 'is' metric reads the extractor's logits as one class distribution per image; this "
+                         "extractor is multi-label (independent attributes, metadata multilabel: true): use a "
+                         "single-label classifier or Inception")
+    return ctx.num_features
 
 
 def _needs_labels(ctx: FeatureContext, name: str) -> int:
@@ -146,7 +160,7 @@ REGISTRY: dict[str, FeatureMetric | SampleMetric] = {m.name: m for m in (
     FeatureMetric("kid", "kernel distance, mean and std over subsets (Binkowski et al. 2018)", frozenset({"features"}),
                   ("kid_{n}", "kid_{n}_std"), _kid, _pool, lambda v: (v[0], v[1])),
     FeatureMetric("is", "Inception score, 10 splits (Salimans et al. 2016)", frozenset({"logits"}),
-                  ("is_{n}", "is_{n}_std"), lambda ctx: InceptionScore(feature=PassThrough(ctx.num_features),
+                  ("is_{n}", "is_{n}_std"), lambda ctx: InceptionScore(feature=PassThrough(_one_class_per_image(ctx)),
                                                                         splits=IS_SPLITS), _is_update,
                   lambda v: (v[0], v[1])),
     FeatureMetric("classes", "classes covered and KL of predicted-class histograms", frozenset({"logits"}),

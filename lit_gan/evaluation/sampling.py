@@ -113,10 +113,14 @@ def label_plan(model, labels: Sequence[int] | None = None, per_class: int | None
 
 
 def fixed_noise(model, num: int, seed: int) -> Tensor:
-    """z for samples 0..num-1 of ``seed`` (on the model's device), drawn on the CPU."""
+    """z for samples 0..num-1 of ``seed`` (on the model's device), drawn on the CPU.
+
+    Always whole chunks, cut to ``num``: torch's CPU ``randn`` fills a draw's last
+    (size mod 16) numbers by another path, so a short last chunk gave its last sample other
+    values than a longer draw does, and sample i depended on ``num``."""
     generator = torch.Generator().manual_seed(seed)
-    chunks = [model.noise(min(NOISE_CHUNK, num - start), generator=generator) for start in range(0, num, NOISE_CHUNK)]
-    return torch.cat(chunks)
+    chunks = [model.noise(NOISE_CHUNK, generator=generator) for _ in range(0, num, NOISE_CHUNK)]
+    return torch.cat(chunks)[:num]
 
 
 def sample_rows(model, num: int, seed: int, rows: range, batch_size: int,

@@ -126,21 +126,23 @@ class GenerativeMetrics(L.Callback):
     def on_train_batch_end(self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx) -> None:
         it = pl_module.iterations
         if self.every_n_iterations and it and it % self.every_n_iterations == 0 and it != self.last_iteration:
-            self._log_once(trainer, self.compute(trainer, pl_module))
+            self._log_once(trainer, self.compute(trainer, pl_module), it)
 
     def on_train_end(self, trainer: L.Trainer, pl_module) -> None:
         if pl_module.iterations != self.last_iteration:
-            self._log_once(trainer, self.compute(trainer, pl_module))
+            self._log_once(trainer, self.compute(trainer, pl_module), pl_module.iterations)
 
     @staticmethod
-    def _log_once(trainer: L.Trainer, values: dict[str, float]) -> None:
+    def _log_once(trainer: L.Trainer, values: dict[str, float], iteration: int) -> None:
         """Straight to the loggers: ``self.log`` in a training-batch hook would repeat the
         value on every later logging step of the epoch, and is forbidden in on_train_end.
-        callback_metrics gets them too, so ModelCheckpoint can monitor e.g. val/fid_10k."""
+        callback_metrics gets them too, so ModelCheckpoint can monitor e.g. val/fid_10k.
+        The row carries ``train/iteration``: its step is an optimizer-step count (n_critic +
+        n_gen per iteration), so a reader plotting against iterations needs no model hparams."""
         trainer.callback_metrics.update({k: torch.tensor(v) for k, v in values.items()})
         if trainer.is_global_zero:
             for logger in trainer.loggers:
-                logger.log_metrics(values, step=trainer.global_step)
+                logger.log_metrics({**values, "train/iteration": float(iteration)}, step=trainer.global_step)
                 logger.save()
 
     def state_dict(self) -> dict:

@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 import lightning as L
+import torch
 from torch import Tensor
 
 from lit_gan.models import rng
@@ -102,6 +103,8 @@ class AdversarialModel(L.LightningModule):
             loss, logs = loss_fn(batch)
             opt.zero_grad(set_to_none=True)
             self.manual_backward(loss)
+            if self._logger_will_write():
+                logs = {**logs, **self._gradient_norm(opt, loss_fn)}
             if self._diverged(opt, loss, loss_fn):
                 opt.zero_grad(set_to_none=True)  # policy "skip": drop this step, keep training
             else:
@@ -109,6 +112,19 @@ class AdversarialModel(L.LightningModule):
                     self.clip_gradients(opt, gradient_clip_val=self.grad_clip, gradient_clip_algorithm="norm")
                 opt.step()
         return loss.detach(), {k: v.detach() for k, v in logs.items()}
+
+    def _gradient_norm(self, opt, loss_fn) -> dict[str, Tensor]:
+        """``train/grad_norm_g`` / ``train/grad_norm_d``: the L2 norm of this update's gradient
+        over the net's parameters, before any clipping; what the non-saturating trick changes
+        (experiments/lessons/non_saturating.yaml). Not under 16-mixed, where it is loss-scaled."""
+        if self._trainer is not None and str(self.trainer.precision) == "16-mixed":
+            return {}
+        grads = [p.grad.detach().float().norm() for group in opt.param_groups for p in group["params"]
+                 if p.grad is not None]
+        if not grads:
+            return {}
+        net = "d" if "discriminator" in getattr(loss_fn, "__name__", "") else "g"
+        return {f"train/grad_norm_{net}": torch.linalg.vector_norm(torch.stack(grads))}
 
     def _diverged(self, opt, loss: Tensor, loss_fn) -> bool:
         """Check the update before it is applied (lit_gan.training.divergence); raise

@@ -1,5 +1,8 @@
 """Figures a table asks for with ``figure:``, drawn from the runs reproduce just trained.
 
+``figure: {kind: curves, panels: [...]}``: what the runs logged during training
+(lit_gan.reproduce.curves).
+
 ``figure: {kind: modes, columns: 5}``: 2-D toy rows only. Each row's first-seed generator draws
 the 2,500 points of noise seed 0 (the same points its ``modes`` numbers count) over the true
 modes, one panel per row, ``columns`` panels per line, titled with that run's numbers. So a
@@ -15,7 +18,7 @@ from matplotlib.figure import Figure
 
 from lit_gan.reproduce.report import RowResult
 
-FIGURE_KINDS = ("modes",)
+FIGURE_KINDS = ("modes", "curves")
 
 
 def _panel_title(name: str, values: dict[str, Any]) -> str:
@@ -55,3 +58,12 @@ def draw_modes(results: list[RowResult], path: Path, columns: int) -> Path | Non
                  "high-quality sample (within 3 std)", fontsize=9)
     save_figure_atomic(fig, path)
     return path
+
+
+def draw_figure(results: list[RowResult], path: Path, spec: dict[str, Any]) -> Path | None:
+    """The table's figure of its ``kind`` at ``path``; None when no row has a run to draw."""
+    if spec["kind"] == "curves":
+        from lit_gan.reproduce.curves import draw_curves
+
+        return draw_curves(results, path, spec)
+    return draw_modes(results, path, spec["columns"])

@@ -21,6 +21,7 @@ class RowResult:
     runs: list[str] = field(default_factory=list)
     train_seconds: list[float | None] = field(default_factory=list)  # per run, when known
     checkpoints: list[str] = field(default_factory=list)  # per run (figures read them)
+    run_dirs: list[str] = field(default_factory=list)  # per run: its metrics.csv and sample grids (figures)
     problem: str | None = None  # why this row has no numbers of ours
 
 
@@ -133,6 +134,8 @@ def markdown(table: Table, results: list[RowResult], header: dict[str, Any]) -> 
     out += [results_table(table, results), ""]
     if header.get("figure"):
         out += [f"![{table.title}]({header['figure']})", ""]
+    if table.findings and not header.get("quick"):
+        out += ["## What the numbers show", "", table.findings, ""]
     out += ["## Rows", ""]
     for result in results:
         out.append(f"- **{result.row.name}**: {_status(result)}.")

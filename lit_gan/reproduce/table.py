@@ -22,7 +22,12 @@ a number quoted from the paper for context) and the evaluation protocol shared b
         note: where the number comes from
 
 A table may add ``figure: {kind: modes, columns: N}`` (lit_gan.reproduce.figures: each 2-D
-row's seed-0 samples over the modes, drawn beside the markdown). A row may also give ``fit``
+row's seed-0 samples over the modes, drawn beside the markdown) or ``figure: {kind: curves,
+panels: [...]}`` (lit_gan.reproduce.curves: logged quantities through training), and
+``log_values`` (lit_gan.reproduce.logs: numbers from each run's training log, usable as
+columns; a row's own ``log_values`` add to or replace the table's by name), and ``findings``
+(what a full run showed, in words, printed under the table; say the date, since a rerun's
+numbers differ). A row may also give ``fit``
 (extra ``fit`` arguments), ``evaluate`` (overrides), ``quick``
 (``config`` / ``fit`` / ``evaluate`` used with ``--quick``), ``floor: train`` (no training:
 that split's real images are scored as if generated, the metric's floor), ``unavailable:
@@ -41,8 +46,11 @@ from typing import Any
 import yaml
 
 from lit_gan.evaluation.registry import ALL_METRICS, needs_a_model
-TABLE_KEYS = {"title", "source", "about", "seeds", "columns", "evaluate", "quick", "rows", "requires", "figure"}
-ROW_KEYS = {"name", "config", "fit", "evaluate", "quick", "paper", "context", "floor", "unavailable", "note"}
+from lit_gan.reproduce.logs import LogSpecError, LogValue, parse_log_values
+TABLE_KEYS = {"title", "source", "about", "seeds", "columns", "evaluate", "quick", "rows", "requires", "figure",
+              "log_values", "findings"}
+ROW_KEYS = {"name", "config", "fit", "evaluate", "quick", "paper", "context", "floor", "unavailable", "note",
+            "log_values"}
 QUICK_KEYS = {"config", "fit", "evaluate", "seeds"}
 
 
@@ -85,6 +93,7 @@ class Row:
     floor: str | None = None
     unavailable: str | None = None
     note: str | None = None
+    log_values: dict[str, LogValue] = field(default_factory=dict)  # from the run's training log (reproduce/logs.py)
 
     @property
     def kind(self) -> str:
@@ -115,6 +124,7 @@ class Table:
     rows: list[Row]
     requires: list[Requirement]
     figure: dict[str, Any] | None = None  # {kind: modes, columns: N}: lit_gan.reproduce.figures
+    findings: str = ""  # what a full run showed, in words (dated: a rerun's numbers may differ)
 
     def metrics(self, row: Row, quick: bool) -> list[str]:
         return metric_list(row.settings(quick)[2].get("metrics", ""))
@@ -166,6 +176,7 @@ def load_table(path: str | Path) -> Table:
             raise TableError(f"{path}: column {spec['metric']}: better must be lower or higher")
         columns.append(Column(spec["metric"], spec.get("label", spec["metric"]), spec.get("better"), int(spec.get("digits", 2))))
     table_evaluate = raw.get("evaluate") or {}
+    table_logs = _log_values(raw.get("log_values"), f"{path}")
     table_quick = raw.get("quick") or {}
     _check_keys(path, "quick", table_quick, QUICK_KEYS - {"config"})
     column_names = {c.metric for c in columns}
@@ -199,6 +210,7 @@ def load_table(path: str | Path) -> Table:
             floor=spec.get("floor"),
             unavailable=spec.get("unavailable"),
             note=spec.get("note"),
+            log_values={**table_logs, **_log_values(spec.get("log_values"), f"{path}: row {name!r}")},
         )
         _validate_row(path, row)
         rows.append(row)
@@ -206,21 +218,35 @@ def load_table(path: str | Path) -> Table:
                 for r in raw.get("requires") or []]
     return Table(table_name(path), path, str(raw.get("title", path.stem)), str(raw.get("source", "")),
                  str(raw.get("about", "")).strip(), int(raw.get("seeds", 1)), int(table_quick.get("seeds", 1)),
-                 columns, rows, requires, _figure(path, raw.get("figure")))
+                 columns, rows, requires, _figure(path, raw.get("figure"), names), str(raw.get("findings", "")).strip())
 
 
-def _figure(path: Path, spec: Any) -> dict[str, Any] | None:
+def _log_values(raw: Any, where: str) -> dict[str, LogValue]:
+    try:
+        return parse_log_values(raw, where)
+    except LogSpecError as err:
+        raise TableError(str(err)) from None
+
+
+def _figure(path: Path, spec: Any, row_names: set[str]) -> dict[str, Any] | None:
     from lit_gan.reproduce.figures import FIGURE_KINDS
 
     if spec is None:
         return None
     if not isinstance(spec, dict) or spec.get("kind") not in FIGURE_KINDS:
         raise TableError(f"{path}: figure needs a kind, one of {FIGURE_KINDS}, got {spec!r}")
-    _check_keys(path, "figure", spec, {"kind", "columns"})
-    columns = spec.get("columns", 4)
+    if spec["kind"] == "curves":
+        from lit_gan.reproduce.curves import check_spec
+
+        problem = check_spec(spec, f"{path}: figure", row_names)
+        if problem:
+            raise TableError(problem)
+    else:
+        _check_keys(path, "figure", spec, {"kind", "columns"})
+    columns = spec.get("columns", 4 if spec["kind"] == "modes" else 3)
     if not isinstance(columns, int) or columns < 1:
         raise TableError(f"{path}: figure columns must be a positive integer, got {columns!r}")
-    return {"kind": spec["kind"], "columns": columns}
+    return {**spec, "columns": columns}
 
 
 def _validate_row(path: Path, row: Row) -> None:

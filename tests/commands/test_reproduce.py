@@ -70,6 +70,8 @@ def test_toy_rows_run_reuse_resume_and_failures_are_reported(tmp_path, capsys):
     assert f"ring seed 0: finished {run_dir.name}" in capsys.readouterr().out
     assert reproduce(table, "--runs", runs, "--results", results) == 1
     assert "reusing" in capsys.readouterr().err and (run_dir / "fit.log").stat().st_mtime == stamp
+    trained = json.loads((run_dir / "DONE").read_text())["train_seconds"] / 60
+    assert f"1 finished run(s) reused (trained in {trained:.1f} min when they ran)" in (results / "tables_demo.md").read_text()
 
     # an interrupted run (checkpoint, no DONE marker) is resumed from its checkpoint
     (run_dir / "DONE").unlink()
@@ -156,7 +158,7 @@ def test_a_modes_figure_draws_one_panel_per_row_and_parallel_jobs_train_the_runs
 
     bad = write_table(tmp_path, {**yaml.safe_load(table.read_text()), "figure": {"kind": "violin"}}, name="bad")
     assert reproduce(bad, "--dry-run") == 2
-    assert "figure needs a kind, one of ('modes',)" in capsys.readouterr().err
+    assert "figure needs a kind, one of ('modes', 'curves')" in capsys.readouterr().err
 
 
 SHIPPED = ["goodfellow2014/table1.yaml", "lucic2018/fid_table.yaml", "isola2017/facades.yaml",
@@ -179,6 +181,24 @@ def test_the_mode_collapse_tables_run_quick_on_fixtures(tmp_path, capsys):
     assert re.search(r"\| DCGAN \+ packing, m = 2 \(PacGAN2\) \| [\d.]+ \| \d+\.\d \| [\d.]+ \| [\d.]+ \|", fashion), fashion
     assert "![PacGAN" in pacgan and (results / "lin2018_pacgan_2d.png").is_file()
     assert re.search(r"\| 2D-grid: PacGAN4 \| 24\.8 ± 0\.2 \| \d+\.\d \|", pacgan), pacgan
+
+
+@pytest.mark.slow
+def test_the_lessons_tables_run_quick_on_fixtures(tmp_path, capsys):
+    """The four lessons (non-saturating loss, WGAN's signal, step ratios, label smoothing): fit
+    with the metrics callback on the quick classifier, evaluate, log values, curves figures."""
+    data = write_data_root(tmp_path / "data")
+    results = tmp_path / "results"
+    names = ["non_saturating", "wgan_signal", "step_ratio", "label_smoothing"]
+    tables = [REPO / f"experiments/lessons/{n}.yaml" for n in names]
+    assert reproduce(*tables, "--quick", "--runs", tmp_path / "runs", "--results", results, "--data-root", data) == 0, \
+        capsys.readouterr().err
+    for name in names:
+        text = (results / f"lessons_{name}.md").read_text()
+        assert "**Quick run**" in text and "not produced" not in text and "could not be drawn" not in text, text
+        assert (results / f"lessons_{name}.png").is_file()
+    text = (results / "lessons_non_saturating.md").read_text()
+    assert re.search(r"\| minimax: G minimises log\(1 - D\(G\(z\)\)\) \| \d+\.\d{3} \| 0\.\d{3} \|", text), text
 
 
 @pytest.mark.slow
@@ -216,3 +236,53 @@ def test_rows_needing_missing_inception_weights_are_skipped_before_training(tmp_
     text = (results / "tables_demo.md").read_text()
     assert "| a | 3 | – |" in text and "not produced: Inception weights" in text and "not_here.pth" in text
     assert not any(runs.rglob("fit.log"))  # nothing was trained
+
+
+def test_log_values_and_a_curves_figure_come_from_the_runs_training_logs(tmp_path, capsys):
+    table = write_table(tmp_path, {
+        "title": "Curves demo", "source": "nobody 2026", "seeds": 2,
+        "columns": [{"metric": "modes_covered", "label": "modes"},
+                    {"metric": "d_fake_early", "label": "D(G(z)) its 1-5", "digits": 3},
+                    {"metric": "loss_vs_modes", "label": "r"}],
+        "evaluate": {"metrics": "modes"},
+        "log_values": {"d_fake_early": {"key": "train/d_fake", "iterations": [1, 5]},
+                       "loss_vs_modes": {"key": "train/loss_d", "vs": "val/modes_covered", "stat": "spearman"}},
+        "figure": {"kind": "curves", "samples": True,
+                   "panels": [{"key": "train/d_fake", "smooth": 2}, {"key": "train/grad_norm_g", "x": "step"}]},
+        "rows": [
+            {"name": "minimax", "config": "experiments/quickstart.yaml",
+             "fit": ["--max_iterations", "12", "--trainer.log_every_n_steps", "1"]},
+            {"name": "own window", "config": "experiments/quickstart.yaml",
+             "fit": ["--max_iterations", "12", "--trainer.log_every_n_steps", "1"],
+             "log_values": {"d_fake_early": {"key": "train/d_fake", "iterations": [6, 12]}}},
+        ]}, name="curves_demo")
+    runs, results = tmp_path / "runs", tmp_path / "results"
+    assert reproduce(table, "--runs", runs, "--results", results) == 0, capsys.readouterr().err
+    text = (results / "tables_curves_demo.md").read_text()
+    cells = {line.split(" | ")[0][2:]: line.split(" | ")[2] for line in text.splitlines() if line.startswith("| ")}
+    assert re.fullmatch(r"0\.\d{3} ± 0\.\d{3} \(n=2\)", cells["minimax"]), text
+    assert cells["minimax"] != cells["own window"]  # the row's window replaces the table's
+    assert "| – |" in text  # ModeCoverage logs once at the end: too few points for a correlation
+    assert (results / "tables_curves_demo.png").is_file() and "![Curves demo](tables_curves_demo.png)" in text
+    import csv
+
+    (log,) = (runs / "tables_curves_demo").glob("quickstart_*seed0/version_0/metrics.csv")
+    logged = list(csv.DictReader(log.open()))
+    assert sum(1 for r in logged if r.get("train/grad_norm_g")) == 12  # G's gradient norm, every iteration
+    assert all(float(r["train/grad_norm_d"]) > 0 for r in logged if r.get("train/grad_norm_d"))
+
+
+def test_quick_runs_give_a_metrics_callback_the_quick_build_of_a_required_extractor(tmp_path, capsys):
+    table = write_table(tmp_path, {
+        "columns": [{"metric": "fid"}], "evaluate": {"metrics": "fid", "feature_extractor": "extractors/x.pt2"},
+        "requires": [{"path": "extractors/x.pt2", "command": ["train-classifier"]}],
+        "rows": [{"name": "a", "config": "experiments/quickstart.yaml",
+                  "fit": ['--trainer.callbacks+={"init_args": {"feature_extractor": "extractors/x.pt2"}}']}]})
+    runs = tmp_path / "runs"
+    assert reproduce(table, "--runs", runs, "--dry-run", "--quick") == 0
+    out = capsys.readouterr().out
+    assert f'"feature_extractor": "{runs}/tables_demo/requires/x.pt2"' in out, out
+    assert reproduce(table, "--runs", runs, "--dry-run", "--feature-extractor", "mine.pt") == 0
+    assert '"feature_extractor": "mine.pt"' in capsys.readouterr().out
+    assert reproduce(table, "--runs", runs, "--dry-run") == 0
+    assert '"feature_extractor": "extractors/x.pt2"' in capsys.readouterr().out

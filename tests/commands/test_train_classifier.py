@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
 
 from lit_gan.__main__ import main as lit_gan_main
+from lit_gan.evaluation.registry import FeatureContext, build
+from lit_gan.metrics.extractors import load_extractor
 from lit_gan.metrics.feature_module import load_feature_module
+from lit_gan.data.celeba_attributes import CELEBA_ATTRIBUTES
+from tests.data.celeba_fixtures import value, write_celeba_with_attributes
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -146,7 +151,8 @@ def test_a_datamodule_without_classes_is_refused(tmp_path, monkeypatch, capsys, 
 def test_shipped_configs_parse(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     for name, out in (("fashion_mnist", "extractors/fashion_mnist_classifier.pt2"),
-                      ("mnist", "extractors/mnist_classifier.pt2")):
+                      ("mnist", "extractors/mnist_classifier.pt2"),
+                      ("celeba_attributes", "extractors/celeba_attributes.pt2")):
         code, printed, err = train_classifier(
             capsys, "--config", REPO / "experiments" / "classifiers" / f"{name}.yaml", "--print_config")
         assert code in (0, None), err
@@ -155,3 +161,97 @@ def test_shipped_configs_parse(tmp_path, monkeypatch, capsys):
         assert config["model"]["class_path"] == "lit_gan.classifier.ImageClassifier"
         assert config["checkpoint"]["monitor"] == "val/acc"
     assert not (tmp_path / "runs").exists()
+
+
+# ---- a multi-label attribute classifier on a tiny CelebA (20 JPEGs: 16 train, 2 val, 2 test) ----
+
+ATTRS = ["Eyeglasses", "Male", "Smiling"]
+
+
+def tiny_celeba_config(tmp_path: Path, root: Path, attributes: list[str] | None = ATTRS) -> Path:
+    path = tiny_config(tmp_path, root, out="extractors/attributes.pt2")
+    config = yaml.safe_load(path.read_text())
+    config["data"] = {"class_path": "lit_gan.data.CelebADataModule",
+                      "init_args": {"root": str(root), "image_size": 16, "crop": None, "batch_size": 8,
+                                    "attributes": attributes}}
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_attribute_classifier_end_to_end(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "celeba_data"
+    write_celeba_with_attributes(root, layout="kaggle")
+    code, out, err = train_classifier(capsys, "--config", tiny_celeba_config(tmp_path, root))
+    assert code == 0, err
+    printed = last_json(out)
+    assert set(printed) == {"out", "test_accuracy", "feature_dim", "num_attributes"}
+    assert printed["num_attributes"] == 3 and "3 attributes (mean accuracy)" in err
+
+    path = tmp_path / "extractors" / "attributes.pt2"
+    module, meta = load_feature_module(path)
+    features, logits = module(torch.rand(4, 3, 16, 16) * 2 - 1)
+    assert features.shape == (4, 8) and logits.shape == (4, 3)  # one logit per attribute
+    assert meta["multilabel"] is True and meta["attribute_names"] == ATTRS and meta["num_attributes"] == 3
+    assert "num_classes" not in meta and "class_names" not in meta  # not a K-class classifier
+    assert set(meta["test_attribute_accuracy"]) == set(ATTRS)
+    accuracies = list(meta["test_attribute_accuracy"].values())
+    assert all(a in (0.0, 0.5, 1.0) for a in accuracies)  # 2 test images
+    assert meta["test_accuracy"] == pytest.approx(sum(accuracies) / 3) == printed["test_accuracy"]
+    share = {a: sum(value(i, CELEBA_ATTRIBUTES.index(a)) > 0 for i in (10, 20)) / 2 for a in ATTRS}  # test images
+    assert meta["test_attribute_prevalence"] == share
+    assert meta["input_shape"] == [3, 16, 16] and meta["dataset"] == "CelebADataModule" and meta["test_images"] == 2
+    init_args = meta["model"]["init_args"]
+    assert init_args["multilabel"] is True and init_args["attribute_names"] == ATTRS
+    assert "num_classes" not in init_args and "class_names" not in init_args
+
+    run = tmp_path / "runs" / "clf" / "version_0"
+    logged = (run / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert {"val/acc", "train/acc", "val/acc_Eyeglasses", "test/acc_Smiling"} <= set(logged)
+    saved = yaml.safe_load((run / "config.yaml").read_text())
+    assert saved["data"]["init_args"]["attributes"] == ATTRS
+    assert "attribute_names" not in saved["model"]["init_args"]  # linked from the data, never stated
+
+    # what metrics see: no classes. `classes` (class coverage) refuses it instead of counting argmaxes
+    extractor = load_extractor(str(path))
+    assert extractor.num_classes is None and extractor.class_names is None
+    with pytest.raises(ValueError, match="multi-label attribute extractor"):
+        build(["classes"], FeatureContext(1, extractor.num_classes if extractor.class_names else None, 2, 2))
+    np.savez(tmp_path / "samples.npz", samples=np.zeros((4, 16, 16, 3), np.uint8))
+    capsys.readouterr()
+
+    def evaluate(metric: str) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as exc:
+            lit_gan_main(["evaluate", "--no-progress", "--samples", str(tmp_path / "samples.npz"), "--metrics", metric,
+                          "--feature-extractor", str(path), "--data=lit_gan.data.CelebADataModule",
+                          f"--data.init_args.root={root}", "--data.init_args.image_size=16",
+                          "--data.init_args.crop=null"])
+        return exc.value.code, capsys.readouterr().err
+
+    code, err = evaluate("classes")
+    assert code == 2 and "'classes' metric needs a classifier" in err and "multilabel: true" in err
+    code, err = evaluate("is")  # nor does the Inception score read attribute logits as one class distribution
+    assert code == 2 and "'is' metric reads the extractor's logits" in err and "multi-label" in err, err
+
+
+def test_celeba_without_attributes_is_refused_before_training(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "celeba_data"
+    write_celeba_with_attributes(root)
+    code, _, err = train_classifier(capsys, "--config", tiny_celeba_config(tmp_path, root, attributes=None))
+    assert code == 2 and "gives no labels to learn" in err and "attributes: [Eyeglasses, Male, Smiling]" in err
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("problem, needle", [("unknown", "unknown CelebA attribute 'Glasses'"),
+                                             ("no_file", "neither list_attr_celeba.txt nor list_attr_celeba.csv")])
+def test_attribute_errors_exit_2_with_one_line(tmp_path, monkeypatch, capsys, problem, needle):
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "celeba_data"
+    meta = write_celeba_with_attributes(root)
+    attributes = ["Male", "Glasses"] if problem == "unknown" else ATTRS
+    if problem == "no_file":
+        (meta / "list_attr_celeba.txt").unlink()
+    code, out, err = train_classifier(capsys, "--config", tiny_celeba_config(tmp_path, root, attributes=attributes))
+    assert code == 2 and needle in err and "Traceback" not in err
+    assert not (tmp_path / "extractors").exists()

@@ -19,6 +19,7 @@ from lit_gan.data import CelebADataModule
 from lit_gan.data import celeba as celeba_module
 from lit_gan.data.celeba import PreparedDataset, locate
 from lit_gan.data.download import DownloadError
+from tests.data.celeba_fixtures import official_attribute_text
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 
@@ -295,8 +296,9 @@ def fake_drive(tmp_path, monkeypatch):
         for p in sorted((server / "src" / "celeba" / "img_align_celeba").iterdir()):
             zf.write(p, f"img_align_celeba/{p.name}")
     shutil.copy(server / "src" / "celeba" / "list_eval_partition.txt", server / "list_eval_partition.txt")
+    (server / "list_attr_celeba.txt").write_text(official_attribute_text(list(range(1, 13))))
     md5 = {n: hashlib.md5((server / n).read_bytes()).hexdigest()
-           for n in ("img_align_celeba.zip", "list_eval_partition.txt")}
+           for n in ("img_align_celeba.zip", "list_eval_partition.txt", "list_attr_celeba.txt")}
     file_list = [(f"id-{n}", md5.get(n, "0" * 32), n) for _, _, n in torchvision.datasets.CelebA.file_list]
     monkeypatch.setattr(torchvision.datasets.CelebA, "file_list", file_list)
     calls = []
@@ -312,15 +314,16 @@ def fake_drive(tmp_path, monkeypatch):
 
 def test_download_into_torchvision_layout(tmp_path, fake_drive):
     root = tmp_path / "data"
-    dm = CelebADataModule(root=str(root), download=True)
+    dm = CelebADataModule(root=str(root), download=True, attributes=["Male", "Eyeglasses"])
     dm.prepare_data()
-    assert sorted(fake_drive) == ["img_align_celeba.zip", "list_eval_partition.txt"]
+    assert sorted(fake_drive) == ["img_align_celeba.zip", "list_attr_celeba.txt", "list_eval_partition.txt"]
     assert len(list((root / "celeba" / "img_align_celeba").iterdir())) == 12
     assert not (root / "celeba" / ".download").exists()
     dm.setup()
     assert (len(dm.train_set), len(dm.val_set), len(dm.test_set)) == (10, 1, 1)
+    assert dm.train_set[0][1].shape == (2,)  # the downloaded attribute file gives the labels
     dm.prepare_data()  # found now: no second download
-    assert len(fake_drive) == 2
+    assert len(fake_drive) == 3
 
 
 def test_download_failure_says_what_to_do(tmp_path, monkeypatch):

@@ -208,6 +208,49 @@ def test_step_logs_only_on_the_loggers_write_steps():
     assert logged_at == [3, 6, 9]
 
 
+@pytest.mark.parametrize("loss", ["minimax", "non_saturating"])
+def test_logged_gradient_norms_are_each_net_s_gradient_before_clipping(loss):
+    """train/grad_norm_g / _d (experiments/lessons/non_saturating.yaml): the L2 norm over the
+    net's parameters of the gradient its update applied, measured before grad_clip."""
+    model = _dcgan(loss=loss, grad_clip=1e-3)
+    logged, norms = {}, {}
+    original_log, original_step = model.log_dict, torch.optim.Adam.step
+
+    def spy_log(metrics, **kwargs):
+        logged.update({k: float(v) for k, v in metrics.items()})
+        return original_log(metrics, **kwargs)
+
+    def spy_step(opt, *args, **kwargs):  # after clipping: the norm the optimizer sees is <= 1e-3
+        net = "g" if opt is model.optimizers()[0].optimizer else "d"
+        norms[net] = float(torch.linalg.vector_norm(torch.stack([p.grad.norm() for g in opt.param_groups
+                                                                  for p in g["params"] if p.grad is not None])))
+        return original_step(opt, *args, **kwargs)
+
+    model.log_dict = spy_log
+    torch.optim.Adam.step = spy_step
+    try:
+        _trainer().fit(model, _loader(1))
+    finally:
+        torch.optim.Adam.step = original_step
+    assert norms["g"] <= 1e-3 * 1.001 and norms["d"] <= 1e-3 * 1.001
+    assert logged["train/grad_norm_g"] > 1e-2 and logged["train/grad_norm_d"] > 1e-2  # the raw ones, larger
+
+
+def test_the_minimax_generator_gradient_vanishes_where_the_non_saturating_one_does_not():
+    """Goodfellow et al. 2014, sec. 3: with D rejecting the fakes (D(G(z)) ~ 0), d/dlogit of
+    log(1 - D) is -D ~ 0 while that of -log D is D - 1 ~ -1."""
+    norms = {}
+    for loss in ("minimax", "non_saturating"):
+        torch.manual_seed(0)
+        model = _dcgan(loss=loss)
+        opt_g = torch.optim.SGD(model.generator.parameters(), lr=0.0)
+        model.discriminator.requires_grad_(False)
+        logits = model.discriminator(model.generator(model.noise(8))) - 20.0  # D confidently rejects every fake
+        model.objective.generator(logits).backward()
+        norms[loss] = float(model._gradient_norm(opt_g, model.generator_loss)["train/grad_norm_g"])
+    assert norms["minimax"] < 1e-6 * norms["non_saturating"]
+
+
 @pytest.mark.parametrize("kw", [{"n_critic": 0}, {"n_gen": 0}, {"grad_clip": 0.0}, {"grad_clip": -1.0}])
 def test_bad_step_options_raise(kw):
     with pytest.raises(ValueError, match="n_critic and n_gen must be >= 1|grad_clip must be positive"):

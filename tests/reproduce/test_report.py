@@ -95,3 +95,16 @@ def test_the_facades_table_has_no_paper_column(monkeypatch):
     assert not any(r.paper for r in table.rows)
     head = results_table(table, [RowResult(r) for r in table.rows]).splitlines()[0]
     assert "paper" not in head and "FID ↓ context" in head
+
+
+def test_findings_follow_the_table_of_a_full_run_only():
+    from dataclasses import replace
+
+    table = Table("t", Path("t.yaml"), "T", "", "", 1, 1, [Column("fid", "FID", "lower", 1)],
+                  [Row("ours", config="a.yaml")], [], findings="On 2026-12-02 the minimax G never left noise.")
+    results = [RowResult(table.rows[0], config="a.yaml", values=[{"fid_10k": 22.25}])]
+    header = {"command": "c", "when": "2026-01-01", "version": "0.1.0", "wall": "1.0 min", "quick": False}
+    text = markdown(table, results, header)
+    assert text.index("| ours | 22.2 |") < text.index("## What the numbers show") < text.index("never left noise")
+    assert "never left noise" not in markdown(table, results, {**header, "quick": True})  # quick numbers differ
+    assert "What the numbers show" not in markdown(replace(table, findings=""), results, header)

@@ -14,7 +14,9 @@ REPO = Path(__file__).resolve().parents[2]
 SHIPPED = ["goodfellow2014/table1.yaml", "lucic2018/fid_table.yaml", "isola2017/facades.yaml",
            "zhu2017/monet2photo.yaml", "toy/ring8.yaml", "fashion_mnist/classifier_fid.yaml",
            "mirza2014/table1.yaml", "fashion_mnist/conditional.yaml", "isola2017/edges2fashion_table1.yaml",
-           "zhu2017/sneaker2boot_table4.yaml", "fashion_mnist/mode_collapse.yaml", "lin2018/pacgan_2d.yaml"]
+           "zhu2017/sneaker2boot_table4.yaml", "fashion_mnist/mode_collapse.yaml", "lin2018/pacgan_2d.yaml",
+           "lessons/non_saturating.yaml", "lessons/wgan_signal.yaml", "lessons/step_ratio.yaml",
+           "lessons/label_smoothing.yaml"]
 
 
 @pytest.fixture(autouse=True)
