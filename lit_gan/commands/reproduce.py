@@ -34,7 +34,7 @@ from pathlib import Path
 from lit_gan.atomic import atomic_path
 from lit_gan.training.resume import newest_checkpoint
 from lit_gan.reproduce.evaluations import EVALUATE_OPTIONS, evaluate_checkpoint, evaluate_floor
-from lit_gan.reproduce.logs import log_values
+from lit_gan.reproduce.logs import log_values, read_log, unlogged
 from lit_gan.reproduce.readme import update_readme
 from lit_gan.reproduce.report import RowResult, markdown, results_table
 from lit_gan.reproduce.runs import Run, RunFailed, run_logged, train, training_seconds
@@ -211,7 +211,11 @@ class Reproduction:
                 ckpt = train(run, self.row_extra(config))
                 say(f"{self.table.name} / {row.name} / seed {run.seed}: evaluating ...")
                 found = evaluate_checkpoint(ckpt, options, self.args.devices, run.dir / "eval")
-                found = {**found, "metrics": {**found["metrics"], **log_values(run.dir, row.log_values)}}
+                if row.log_values:
+                    series = read_log(run.dir)
+                    found = {**found, "metrics": {**found["metrics"], **log_values(series, row.log_values)}}
+                    for missing in unlogged(series, row.log_values):
+                        self._warn(f"row {row.name!r}: run {run.id} logged nothing for log_values {missing}")
                 self._add(result, found, run.id, training_seconds(run))
                 result.checkpoints.append(str(ckpt))
                 result.run_dirs.append(str(run.dir))
@@ -219,6 +223,12 @@ class Reproduction:
             result.problem = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             say(f"{self.table.name} / {row.name}: FAILED: {err}")
         return result
+
+    def _warn(self, message: str) -> None:
+        """A note at the top of the table and on stderr, once."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+            say(f"{self.table.name}: note: {message}")
 
     @staticmethod
     def _add(result: RowResult, found: dict, run: str, train_seconds: float | None = None) -> None:

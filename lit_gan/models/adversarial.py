@@ -26,7 +26,6 @@ from __future__ import annotations
 from typing import Any
 
 import lightning as L
-import torch
 from torch import Tensor
 
 from lit_gan.models import rng
@@ -99,13 +98,20 @@ class AdversarialModel(L.LightningModule):
     def _update(self, opt, loss_fn, batch) -> tuple[Tensor, dict[str, Tensor]]:
         # toggled_optimizer turns off requires_grad for the other net's parameters, so
         # the generator step does not compute gradients for D and vice versa.
+        net = "discriminator" if "discriminator" in getattr(loss_fn, "__name__", "") else "generator"
         with self.toggled_optimizer(opt):
             loss, logs = loss_fn(batch)
             opt.zero_grad(set_to_none=True)
             self.manual_backward(loss)
-            if self._logger_will_write():
-                logs = {**logs, **self._gradient_norm(opt, loss_fn)}
-            if self._diverged(opt, loss, loss_fn):
+            # fp16's loss scaler skips steps with inf gradients by design, and its gradients are
+            # loss-scaled: there, judge only the loss and log no gradient norm.
+            scaled = self._trainer is not None and str(self.trainer.precision) == "16-mixed"
+            grad_norm = None if scaled else divergence.gradient_norm(
+                [p for group in opt.param_groups for p in group["params"]])
+            if grad_norm is not None and self._logger_will_write():
+                # before any clipping: what the non-saturating trick changes (experiments/lessons/non_saturating.yaml)
+                logs = {**logs, f"train/grad_norm_{net[0]}": grad_norm}
+            if self._diverged(loss, grad_norm, net):
                 opt.zero_grad(set_to_none=True)  # policy "skip": drop this step, keep training
             else:
                 if self.grad_clip is not None:
@@ -113,29 +119,12 @@ class AdversarialModel(L.LightningModule):
                 opt.step()
         return loss.detach(), {k: v.detach() for k, v in logs.items()}
 
-    def _gradient_norm(self, opt, loss_fn) -> dict[str, Tensor]:
-        """``train/grad_norm_g`` / ``train/grad_norm_d``: the L2 norm of this update's gradient
-        over the net's parameters, before any clipping; what the non-saturating trick changes
-        (experiments/lessons/non_saturating.yaml). Not under 16-mixed, where it is loss-scaled."""
-        if self._trainer is not None and str(self.trainer.precision) == "16-mixed":
-            return {}
-        grads = [p.grad.detach().float().norm() for group in opt.param_groups for p in group["params"]
-                 if p.grad is not None]
-        if not grads:
-            return {}
-        net = "d" if "discriminator" in getattr(loss_fn, "__name__", "") else "g"
-        return {f"train/grad_norm_{net}": torch.linalg.vector_norm(torch.stack(grads))}
-
-    def _diverged(self, opt, loss: Tensor, loss_fn) -> bool:
+    def _diverged(self, loss: Tensor, grad_norm: Tensor | None, net: str) -> bool:
         """Check the update before it is applied (lit_gan.training.divergence); raise
         ``Diverged`` under the default policy, return True to skip the step."""
-        # fp16's loss scaler skips steps with inf gradients by design: judge only the loss there.
-        scaled = self._trainer is not None and str(self.trainer.precision) == "16-mixed"
-        params = [] if scaled else [p for group in opt.param_groups for p in group["params"]]
-        reason = divergence.check_update(loss, params, self.divergence_policy)
+        reason = divergence.check_update(loss, grad_norm, self.divergence_policy)
         if reason is None:
             return False
-        net = "discriminator" if "discriminator" in getattr(loss_fn, "__name__", "") else "generator"
         where = f"iteration {self.iterations} (epoch {self.current_epoch}), {net} update"
         if self.divergence_policy.action == "skip":
             self.skipped_steps += 1

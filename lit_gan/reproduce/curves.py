@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from lit_gan.reproduce.logs import first_logged, read_log
+from lit_gan.reproduce.logs import first_logged, in_window, read_log
 from lit_gan.reproduce.report import RowResult
 
 PANEL_KEYS = {"key", "label", "title", "x", "iterations", "log_y", "smooth", "twin", "twin_label", "rows"}
@@ -65,10 +65,7 @@ def _series(log: dict, keys: tuple[str, ...], panel: dict[str, Any]) -> tuple[np
     if key is None:
         return None
     points = np.array(log[key])
-    window = panel.get("iterations")
-    if window:
-        hi = window[1] if window[1] is not None else np.inf
-        points = points[(points[:, 0] >= window[0]) & (points[:, 0] <= hi)]
+    points = points[in_window(points[:, 0], panel.get("iterations"))]
     x = points[:, 0 if panel.get("x", "iteration") == "iteration" else 1]
     y = points[:, 2]
     w = float(panel.get("smooth", 1))

@@ -132,13 +132,14 @@ def correlation(x: np.ndarray, y: np.ndarray, stat: str) -> float | None:
     return float(np.corrcoef(x, y)[0, 1])
 
 
-def _in_window(spec: LogValue, its: np.ndarray) -> np.ndarray:
-    """Which of these iterations the spec's ``iterations`` / ``last`` window keeps."""
-    if spec.iterations is not None:
-        lo, hi = spec.iterations
+def in_window(its: np.ndarray, iterations=None, last: int | None = None) -> np.ndarray:
+    """Which of these iterations an ``iterations: [first, last]`` (last may be None: the end)
+    or ``last: N`` window keeps; all of them without a window."""
+    if iterations:
+        lo, hi = iterations
         return (its >= lo) & (its <= (hi if hi is not None else np.inf))
-    if spec.last is not None:
-        return its > its.max() - spec.last
+    if last is not None:
+        return its > its.max() - last
     return np.ones(len(its), bool)
 
 
@@ -149,12 +150,12 @@ def compute(spec: LogValue, series: dict[str, list[tuple[float, float, float]]])
         return None
     points = np.array(series[key])  # (n, 3): iteration, step, value
     if spec.stat == "mean":
-        keep = _in_window(spec, points[:, 0])
+        keep = in_window(points[:, 0], spec.iterations, spec.last)
         return float(points[keep, 2].mean()) if keep.any() else None
     if not series.get(spec.vs):
         return None
     targets = np.array(series[spec.vs])
-    counted = _in_window(spec, targets[:, 0])  # the metric points that count
+    counted = in_window(targets[:, 0], spec.iterations, spec.last)  # the metric points that count
     signal, measured, previous = [], [], -np.inf
     for (iteration, _, value), counts in zip(targets, counted):
         window = (points[:, 0] > previous) & (points[:, 0] <= iteration)
@@ -165,10 +166,14 @@ def compute(spec: LogValue, series: dict[str, list[tuple[float, float, float]]])
     return correlation(np.array(signal), np.array(measured), spec.stat)
 
 
-def log_values(run_dir: str | Path, specs: dict[str, LogValue]) -> dict[str, float]:
-    """Every spec's value on the run in ``run_dir`` (those it logged too little for are left out)."""
-    if not specs:
-        return {}
-    series = read_log(run_dir)
+def log_values(series: dict[str, list], specs: dict[str, LogValue]) -> dict[str, float]:
+    """Every spec's value on a run's ``read_log`` (those it logged too little for are left out)."""
     found = {name: compute(spec, series) for name, spec in specs.items()}
     return {name: value for name, value in found.items() if value is not None}
+
+
+def unlogged(series: dict[str, list], specs: dict[str, LogValue]) -> list[str]:
+    """``name: keys`` of the specs whose keys (or ``vs``) the run never logged: a typo in the
+    table, or a run without the metrics callback; their column would stay empty unexplained."""
+    return [f"{name}: {' / '.join(spec.keys + ((spec.vs,) if spec.vs else ()))}" for name, spec in specs.items()
+            if first_logged(series, spec.keys) is None or (spec.vs and not series.get(spec.vs))]

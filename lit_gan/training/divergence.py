@@ -53,12 +53,21 @@ def _reduce_flags(flags: Tensor) -> Tensor:
     return flags
 
 
-def check_update(loss: Tensor, params: Iterable[Tensor], policy: DivergencePolicy) -> str | None:
-    """Why this update must not be applied (non-finite loss / gradient, loss above the
-    bound), or None. Call after backward, before the optimizer step."""
+def gradient_norm(params: Iterable[Tensor]) -> Tensor | None:
+    """The L2 norm of the parameters' gradients together (one foreach kernel), None when none
+    has a gradient. The training step computes it once per update for ``check_update`` and
+    the logged ``train/grad_norm_*``."""
     grads = [p.grad for p in params if p.grad is not None]
+    return torch.stack(torch._foreach_norm(grads)).float().norm() if grads else None
+
+
+def check_update(loss: Tensor, grad_norm: Tensor | None, policy: DivergencePolicy) -> str | None:
+    """Why this update must not be applied (non-finite loss / gradient, loss above the
+    bound), or None. Call after backward, before the optimizer step, with the update's
+    ``gradient_norm`` (None: judge the loss only, as under fp16's loss scaler)."""
+    grads = grad_norm is not None
     loss = loss.detach().float()
-    grad_norm = torch.stack(torch._foreach_norm(grads)).float().norm() if grads else loss.new_zeros(())
+    grad_norm = grad_norm if grads else loss.new_zeros(())
     too_large = loss > policy.max_loss if policy.max_loss is not None else loss.new_zeros((), dtype=torch.bool)
     flags = torch.stack([~torch.isfinite(loss), ~torch.isfinite(grad_norm), too_large]).float()
     # DDP has already all-reduced the gradients, so their verdict is the same on every rank (and a

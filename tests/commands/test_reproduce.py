@@ -246,6 +246,7 @@ def test_log_values_and_a_curves_figure_come_from_the_runs_training_logs(tmp_pat
                     {"metric": "loss_vs_modes", "label": "r"}],
         "evaluate": {"metrics": "modes"},
         "log_values": {"d_fake_early": {"key": "train/d_fake", "iterations": [1, 5]},
+                       "typo": {"key": "train/d_fkae"},
                        "loss_vs_modes": {"key": "train/loss_d", "vs": "val/modes_covered", "stat": "spearman"}},
         "figure": {"kind": "curves", "samples": True,
                    "panels": [{"key": "train/d_fake", "smooth": 2}, {"key": "train/grad_norm_g", "x": "step"}]},
@@ -263,6 +264,7 @@ def test_log_values_and_a_curves_figure_come_from_the_runs_training_logs(tmp_pat
     assert re.fullmatch(r"0\.\d{3} ± 0\.\d{3} \(n=2\)", cells["minimax"]), text
     assert cells["minimax"] != cells["own window"]  # the row's window replaces the table's
     assert "| – |" in text  # ModeCoverage logs once at the end: too few points for a correlation
+    assert "**Note**: row 'minimax': run quickstart_" in text and "logged nothing for log_values typo: train/d_fkae" in text
     assert (results / "tables_curves_demo.png").is_file() and "![Curves demo](tables_curves_demo.png)" in text
     import csv
 

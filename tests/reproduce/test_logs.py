@@ -73,14 +73,14 @@ def test_the_signal_is_averaged_between_metric_points_and_correlated_with_them(t
     write_log(tmp_path, training_rows(its, [0.5] * 200, list(loss), fid_every=25, fid=fid))
     windows = [loss[k * 25:(k + 1) * 25].mean() for k in range(8)]  # iterations (25k, 25(k+1)]
     expected = oracle(windows, fid)[0]
-    got = log_values(tmp_path, {"r": LogValue("r", ("train/loss_d",), vs="val/fid_2k", stat=stat)})
+    got = log_values(read_log(tmp_path), {"r": LogValue("r", ("train/loss_d",), vs="val/fid_2k", stat=stat)})
     assert got["r"] == pytest.approx(expected, abs=1e-12)
 
 
 def test_too_few_points_for_a_correlation_give_no_value(tmp_path):
     write_log(tmp_path, training_rows([1, 2, 3, 4], [0.5] * 4, [1.0, 2.0, 3.0, 4.0], fid_every=2, fid=[3.0, 1.0]))
     spec = {"r": LogValue("r", ("train/loss_d",), vs="val/fid_2k", stat="pearson")}
-    assert log_values(tmp_path, spec) == {}  # 2 points: left out, the table shows "–"
+    assert log_values(read_log(tmp_path), spec) == {}  # 2 points: left out, the table shows "–"
 
 
 @pytest.mark.parametrize("raw, message", [
@@ -165,3 +165,13 @@ def test_smoothing_is_a_trailing_mean_over_iterations_not_logged_points():
     x, y = _series(log, ("k",), {"key": "k", "smooth": 2})
     last_of_each = y[4::5]
     assert np.allclose(last_of_each, 4.0) and len(last_of_each) == 5  # iterations 2-6: the per-iteration mean
+
+
+def test_keys_a_run_never_logged_are_named(tmp_path):
+    from lit_gan.reproduce.logs import unlogged
+
+    write_log(tmp_path, training_rows([1, 2, 3], [0.5] * 3, [1.0] * 3))
+    specs = parse_log_values({"ok": {"key": ["train/wasserstein", "train/loss_d"]},
+                              "typo": {"key": "train/d_fkae"},
+                              "no_fid": {"key": "train/loss_d", "vs": "val/fid_10k", "stat": "pearson"}}, "t.yaml")
+    assert unlogged(read_log(tmp_path), specs) == ["typo: train/d_fkae", "no_fid: train/loss_d / val/fid_10k"]

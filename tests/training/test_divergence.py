@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lit_gan.models import GAN
-from lit_gan.training.divergence import DivergencePolicy, Diverged, check_update, first_non_finite_tensor
+from lit_gan.training.divergence import DivergencePolicy, Diverged, check_update, first_non_finite_tensor, gradient_norm
 from tests.run_helpers import fit_command, last, run, write_callbacks
 
 
@@ -20,12 +20,12 @@ def _param_with_grad(value: float) -> torch.nn.Parameter:
 
 def test_check_update_names_the_reason():
     stop = DivergencePolicy()
-    assert check_update(torch.tensor(0.7), [_param_with_grad(1.0)], stop) is None
-    assert "loss is nan" in check_update(torch.tensor(math.nan), [_param_with_grad(1.0)], stop)
-    assert "gradient norm is inf" in check_update(torch.tensor(0.7), [_param_with_grad(math.inf)], stop)
+    assert check_update(torch.tensor(0.7), gradient_norm([_param_with_grad(1.0)]), stop) is None
+    assert "loss is nan" in check_update(torch.tensor(math.nan), gradient_norm([_param_with_grad(1.0)]), stop)
+    assert "gradient norm is inf" in check_update(torch.tensor(0.7), gradient_norm([_param_with_grad(math.inf)]), stop)
     bounded = DivergencePolicy(max_loss=5.0)
-    assert check_update(torch.tensor(4.9), [_param_with_grad(1.0)], bounded) is None
-    assert "exceeds --divergence.max_loss 5.0" in check_update(torch.tensor(5.1), [], bounded)
+    assert check_update(torch.tensor(4.9), gradient_norm([_param_with_grad(1.0)]), bounded) is None
+    assert "exceeds --divergence.max_loss 5.0" in check_update(torch.tensor(5.1), gradient_norm([]), bounded)
 
 
 def test_policy_refuses_bad_settings():
