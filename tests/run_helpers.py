@@ -65,13 +65,19 @@ def fit_command(save_dir: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "lit_gan", "fit", *ring_args(save_dir, *extra)]
 
 
+def _pythonpath(cwd: Path) -> str:
+    """The run's folder (test_callbacks.py) first, then any PYTHONPATH already set (a checkout
+    other than the installed one, e.g. a git worktree, stays the one under test)."""
+    return os.pathsep.join(p for p in (str(cwd), os.environ.get("PYTHONPATH", "")) if p)
+
+
 def run(cwd: Path, cmd: list[str], env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    full_env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(cwd), **(env or {}))
+    full_env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=_pythonpath(cwd), **(env or {}))
     return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
 def popen(cwd: Path, cmd: list[str]) -> subprocess.Popen:
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(cwd))
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=_pythonpath(cwd))
     return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
