@@ -87,8 +87,8 @@ def item_rng(index: int | tuple[int, int], random: bool) -> tuple[int, np.random
 class EpochSampler(ResumableSampler):
     """Yields ``(index, item_seed)``; the order (shuffled or not) and the seeds come from
     ``numpy.random.default_rng([seed, epoch])``, and the position goes into checkpoints
-    (lit_gan.data.resumable). Under DDP Lightning wraps it (DistributedSamplerWrapper) and each
-    rank takes its share of the same list, as ``seed`` is the same on every rank."""
+    (lit_gan.data.resumable). Under DDP each rank takes its share of the same order (the seed is
+    rank 0's on every rank)."""
 
     def __init__(self, length: int, seed: int, shuffle: bool = True) -> None:
         super().__init__(length, seed, shuffle, item_seeds=True)

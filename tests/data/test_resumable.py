@@ -66,3 +66,38 @@ def test_loader_leaves_the_global_rng_alone():
     before = torch.get_rng_state()
     _batches(resumable_train_loader(TensorDataset(torch.arange(12)), 4, seed=1), 1)
     assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_ranks_take_disjoint_shares_of_one_order():
+    """Two ranks' shares together are the epoch's order (padded to a multiple of 2), each once."""
+    ranks = [ResumableSampler(11, seed=4, num_replicas=2, rank=r) for r in (0, 1)]
+    for sampler in ranks:
+        sampler.set_epoch(3)
+    shares = [list(sampler) for sampler in ranks]
+    assert [len(s) for s in shares] == [6, 6] == [len(s) for s in ranks]
+    order = list(ResumableSampler(11, seed=4).order(3)[0])
+    interleaved = [i for pair in zip(*shares) for i in pair]
+    assert interleaved == order + order[:1]  # DistributedSampler's padding: the first item again
+
+
+def test_lightning_leaves_the_sampler_alone_under_ddp():
+    """A DistributedSampler: Lightning does not wrap it in its stateless DistributedSamplerWrapper
+    (which dropped set_epoch and the position: inexact DDP resumes)."""
+    from torch.utils.data import DistributedSampler
+
+    assert isinstance(ResumableSampler(8, seed=0, num_replicas=2, rank=1), DistributedSampler)
+
+
+def test_a_rank_resumes_its_share_from_rank_0s_saved_position():
+    """The checkpoint holds rank 0's loader state; every rank has consumed as many items."""
+    straight = ResumableSampler(20, seed=2, num_replicas=2, rank=1)
+    straight.set_epoch(1)
+    whole = list(straight)
+    rank0 = ResumableSampler(20, seed=2, num_replicas=2, rank=0)
+    rank0.set_epoch(1)
+    iterator = iter(rank0)
+    for _ in range(4):
+        next(iterator)
+    resumed = ResumableSampler(20, seed=2, num_replicas=2, rank=1)
+    resumed.load_state_dict(rank0.state_dict())
+    assert list(resumed) == whole[4:]
