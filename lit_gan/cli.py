@@ -45,6 +45,7 @@ from lit_gan.errors import UserError
 from lit_gan.launch import check_world_size
 from lit_gan.models.adversarial import AdversarialModel
 from lit_gan.program import program_name
+from lit_gan.sync_batchnorm import check_sync_batchnorm
 from lit_gan.training.resume import describe, newest_checkpoint, read_checkpoint
 
 TRAINER_DEFAULTS: dict[str, Any] = {
@@ -163,6 +164,8 @@ class GANCLI(LightningCLI):
     def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
         trainer = super().instantiate_trainer(**kwargs)
         check_world_size(trainer.num_devices, trainer.num_nodes)  # torchrun / srun must match the config
+        trainer_config = {**self._get(self.config_init, "trainer", default={}), **kwargs}
+        check_sync_batchnorm(trainer, bool(trainer_config.get("sync_batchnorm")))  # before DDP wraps the model
         RunDirCleanup.attach(trainer)  # a fit failing before its first step leaves no empty version_k
         return trainer
 

@@ -311,3 +311,16 @@ def test_entry_points_in_a_subprocess(tmp_path):
     (out, err), code = results["script"]
     assert code == 0, err
     assert yaml.safe_load(out)["model"]["class_path"] == "lit_gan.models.GAN"
+
+
+def test_sync_batchnorm_on_cpu_processes_is_refused_in_one_line(tmp_path, monkeypatch):
+    """torch's SyncBatchNorm needs GPUs: 2 CPU processes stopped with DDP's traceback once spawned;
+    now the parent refuses before any process starts. One process runs (it never syncs)."""
+    monkeypatch.chdir(tmp_path)
+    args = [*toy_args(tmp_path / "runs", iterations=1), "--trainer.sync_batchnorm", "true",
+            "--trainer.accelerator", "cpu", "--trainer.strategy", "ddp_find_unused_parameters_true"]
+    with monkeypatch.context() as m, pytest.raises(UserError, match=r"^--trainer.sync_batchnorm true needs GPUs.* "
+                                                                      r"2 cpu processes; drop it"):
+        m.setattr(GANCLI, "fit", lambda *a, **k: pytest.fail("2 CPU processes were about to be spawned"))
+        main(["fit", *args, "--trainer.devices", "2"])
+    main(["fit", *args, "--trainer.devices", "1"])
