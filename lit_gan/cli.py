@@ -45,6 +45,7 @@ from lit_gan.errors import UserError
 from lit_gan.launch import check_world_size
 from lit_gan.models.adversarial import AdversarialModel
 from lit_gan.program import program_name
+from lit_gan.sync_batchnorm import check_sync_batchnorm
 from lit_gan.training.resume import describe, newest_checkpoint, read_checkpoint
 
 TRAINER_DEFAULTS: dict[str, Any] = {
@@ -163,6 +164,8 @@ class GANCLI(LightningCLI):
     def instantiate_trainer(self, **kwargs: Any) -> L.Trainer:
         trainer = super().instantiate_trainer(**kwargs)
         check_world_size(trainer.num_devices, trainer.num_nodes)  # torchrun / srun must match the config
+        trainer_config = {**self._get(self.config_init, "trainer", default={}), **kwargs}
+        check_sync_batchnorm(trainer, bool(trainer_config.get("sync_batchnorm")))  # before DDP wraps the model
         RunDirCleanup.attach(trainer)  # a fit failing before its first step leaves no empty version_k
         return trainer
 
@@ -199,6 +202,23 @@ class GANCLI(LightningCLI):
             self.trainer.fit_loop.epoch_loop.max_steps = -1
             if self.trainer.fit_loop.max_epochs is None:
                 self.trainer.fit_loop.max_epochs = -1  # as Lightning does when max_steps is set
+
+    def _parse_ckpt_path(self) -> None:
+        """Lightning merges a ``--ckpt_path FILE``'s hyperparameters into the config here, as it
+        parses, with its own ``torch.load(weights_only=True)``: a damaged file ended in torch's
+        traceback (``--ckpt_path last`` names no file yet, so skipped this). Same merge, but the
+        file is read by ``read_checkpoint``: a damaged one is one line naming it."""
+        subcommand = self.config.get("subcommand")
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        if not ckpt_path or not Path(ckpt_path).is_file():
+            return
+        hparams = dict(read_checkpoint(ckpt_path).get("hyper_parameters") or {})
+        hparams.pop("_instantiator", None)
+        if not hparams:
+            return
+        if "_class_path" in hparams:  # saved by a model in subclass mode
+            hparams = {"class_path": hparams.pop("_class_path"), "dict_kwargs": hparams}
+        self.config = self.parser.parse_object({subcommand: {"model": hparams}}, self.config)
 
     def _resolve_ckpt_path(self, ckpt_path: str | None, verb: str = "Resuming from") -> str | None:
         if ckpt_path is None:

@@ -311,3 +311,59 @@ def test_entry_points_in_a_subprocess(tmp_path):
     (out, err), code = results["script"]
     assert code == 0, err
     assert yaml.safe_load(out)["model"]["class_path"] == "lit_gan.models.GAN"
+
+
+def test_sync_batchnorm_on_cpu_processes_is_refused_in_one_line(tmp_path, monkeypatch):
+    """torch's SyncBatchNorm needs GPUs: 2 CPU processes stopped with DDP's traceback once spawned;
+    now the parent refuses before any process starts. One process runs (it never syncs)."""
+    monkeypatch.chdir(tmp_path)
+    args = [*toy_args(tmp_path / "runs", iterations=1), "--trainer.sync_batchnorm", "true",
+            "--trainer.accelerator", "cpu", "--trainer.strategy", "ddp_find_unused_parameters_true"]
+    with monkeypatch.context() as m, pytest.raises(UserError, match=r"^--trainer.sync_batchnorm true needs GPUs.* "
+                                                                      r"2 cpu processes; drop it"):
+        m.setattr(GANCLI, "fit", lambda *a, **k: pytest.fail("2 CPU processes were about to be spawned"))
+        main(["fit", *args, "--trainer.devices", "2"])
+    main(["fit", *args, "--trainer.devices", "1"])
+
+
+def exit_and_stderr(args: list[str], capsys) -> tuple[int, str]:
+    from lit_gan.__main__ import main as lit_gan_main
+
+    with pytest.raises(SystemExit) as exc:
+        lit_gan_main(args)
+    return exc.value.code, capsys.readouterr().err
+
+
+def test_a_damaged_ckpt_path_file_is_one_line(tmp_path, monkeypatch, capsys):
+    """A direct path was read by LightningCLI's own torch.load (for its hyperparameters) before ours:
+    a traceback, exit 1. `--ckpt_path last` already gave this line (tests/training/test_checkpoint_refusal.py)."""
+    monkeypatch.chdir(tmp_path)
+    damaged = tmp_path / "damaged.ckpt"
+    for content in (b"not a checkpoint\n", b"PK\x03\x04" + bytes(200)):  # junk; a zip cut short
+        damaged.write_bytes(content)
+        code, err = exit_and_stderr(["fit", *toy_args(tmp_path / "runs", iterations=1), "--ckpt_path", str(damaged)],
+                                    capsys)
+        assert code == 2, err
+        assert f"error: {damaged} is not a readable checkpoint" in err
+        assert "Traceback" not in err and "weights_only" not in err
+
+
+def test_a_checkpoint_s_hyperparameters_still_reach_the_config(toy_run, tmp_path, monkeypatch):
+    """What Lightning's reading of a --ckpt_path file did, ours does: the model is built with the
+    checkpoint's hyperparameters (latent_dim 3 here), not the config's."""
+    ckpt = run_dir(toy_run, 0) / "checkpoints" / "last.ckpt"
+    state = load_ckpt(ckpt)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(GANCLI, "fit", lambda self, model, **kwargs: None)  # built, not trained
+    cli = GANCLI(args=["fit", *toy_args(tmp_path / "runs"), "--model.init_args.latent_dim", "3",
+                       "--ckpt_path", str(ckpt)])
+    assert cli.model.hparams.latent_dim == state["hyper_parameters"]["latent_dim"] != 3
+
+
+def test_a_negative_learning_rate_is_one_line_before_training(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, err = exit_and_stderr(["fit", *toy_args(tmp_path / "runs", iterations=1), "--model.init_args.lr_g", "-1"],
+                                capsys)
+    assert code == 2, err
+    assert "error: " in err and "lr_g=-1.0" in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()  # refused while the model was built: no run directory

@@ -7,6 +7,9 @@ import pytest
 from lit_gan.data import MNISTDataModule
 from lit_gan.data.download import DownloadError
 from lit_gan.errors import UserError, short_report, user_facing, verbose
+from lit_gan.models import DCGAN, GAN, WGAN
+from lit_gan.models.cyclegan import CycleGAN
+from lit_gan.models.pix2pix import Pix2Pix
 
 
 def raised(fn) -> BaseException:
@@ -32,6 +35,19 @@ def test_a_lit_gan_constructor_refusing_a_setting_is_user_facing():
 
     exc = raised(lambda: WGAN(data_shape=(2,), generator="mlp", discriminator="mlp", n_critic=0))
     assert isinstance(exc, ValueError) and "n_critic" in str(exc) and user_facing(exc) is exc
+
+
+@pytest.mark.parametrize("build, setting", [
+    (lambda: DCGAN(lr_g=-1.0), "lr_g=-1.0"),
+    (lambda: WGAN(data_shape=(2,), generator="mlp", discriminator="mlp", lr_d=-1e-4), "lr_d=-0.0001"),
+    (lambda: GAN(optimizer="adam", betas=(1.5, 0.9)), "betas=(1.5, 0.9)"),
+    (lambda: Pix2Pix(lr=-1.0), "lr=-1.0"),
+    (lambda: CycleGAN(lr=-1.0), "lr=-1.0"),
+])
+def test_an_optimizer_setting_torch_refuses_is_refused_by_the_constructor(build, setting):
+    """torch's optimizer refused it only at fit start (configure_optimizers), in a traceback."""
+    exc = raised(build)
+    assert isinstance(exc, ValueError) and setting in str(exc) and user_facing(exc) is exc
 
 
 def test_download_and_user_errors_are_user_facing_wherever_raised():

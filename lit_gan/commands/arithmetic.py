@@ -43,16 +43,19 @@ from pathlib import Path
 
 from lit_gan.errors import UserError
 from lit_gan.evaluation.arithmetic import PAPER_NOISE_SCALE, PAPER_PER_GROUP
-from lit_gan.evaluation.checkpoints import CommandError, datamodule_from_checkpoint, load_model, resolve_device
+from lit_gan.evaluation.checkpoints import CommandError, checkpoint_datamodule, instantiate, load_model, resolve_device
 from lit_gan.metrics.feature_module import FeatureModuleError
 
 
 def class_names_of(ckpt: str) -> list[str] | None:
-    """The run's class names (for --label NAME), or None when its datamodule cannot say."""
-    try:
-        return list(datamodule_from_checkpoint(ckpt).class_names)
-    except Exception:  # an old checkpoint or a datamodule without names: indices still work
+    """The run's class names (for --label NAME), or None when its checkpoint records no
+    datamodule (older ones) or the datamodule names no classes: indices still work then.
+    Anything else that goes wrong building the datamodule is raised, not taken for "no names"."""
+    spec = checkpoint_datamodule(ckpt)
+    if spec is None:
         return None
+    names = getattr(instantiate(spec), "class_names", None)
+    return None if names is None else list(names)
 
 
 def arithmetic(args: argparse.Namespace) -> tuple[Path, Path, str | None]:

@@ -29,14 +29,13 @@ import torch
 from torch import Tensor
 from torchmetrics import Metric
 from torchmetrics.image.fid import FrechetInceptionDistance
-from torchmetrics.image.inception import InceptionScore
-from torchmetrics.image.kid import KernelInceptionDistance
 
 from lit_gan.metrics.conditional import ConditionalAccuracy, IntraFID
 from lit_gan.metrics.extractors import Features
 from lit_gan.metrics.prdc import DC_K, PR_K, PRDC
 from lit_gan.metrics.scores import (IS_SPLITS, KID_SUBSET_SIZE, KID_SUBSETS, ClassCoverage, PassThrough, count_tag,
                                     fid_from_symmetric_roots, kid_subset_size)
+from lit_gan.metrics.seeded import SeededInceptionScore, SeededKID, SeededSubsets
 
 
 @dataclass(frozen=True)
@@ -149,8 +148,8 @@ def _intra_fid_update(metric: Metric, f: Features, labels: Tensor | None, real: 
 
 
 def _kid(ctx: FeatureContext) -> Metric:
-    return KernelInceptionDistance(feature=PassThrough(ctx.num_features), subsets=ctx.kid_subsets,
-                                   subset_size=kid_subset_size(ctx.n_real, ctx.n_fake, ctx.kid_subset_size))
+    return SeededKID(feature=PassThrough(ctx.num_features), subsets=ctx.kid_subsets,
+                     subset_size=kid_subset_size(ctx.n_real, ctx.n_fake, ctx.kid_subset_size))
 
 
 REGISTRY: dict[str, FeatureMetric | SampleMetric] = {m.name: m for m in (
@@ -160,8 +159,9 @@ REGISTRY: dict[str, FeatureMetric | SampleMetric] = {m.name: m for m in (
     FeatureMetric("kid", "kernel distance, mean and std over subsets (Binkowski et al. 2018)", frozenset({"features"}),
                   ("kid_{n}", "kid_{n}_std"), _kid, _pool, lambda v: (v[0], v[1])),
     FeatureMetric("is", "Inception score, 10 splits (Salimans et al. 2016)", frozenset({"logits"}),
-                  ("is_{n}", "is_{n}_std"), lambda ctx: InceptionScore(feature=PassThrough(_one_class_per_image(ctx)),
-                                                                        splits=IS_SPLITS), _is_update,
+                  ("is_{n}", "is_{n}_std"),
+                  lambda ctx: SeededInceptionScore(feature=PassThrough(_one_class_per_image(ctx)), splits=IS_SPLITS),
+                  _is_update,
                   lambda v: (v[0], v[1])),
     FeatureMetric("classes", "classes covered and KL of predicted-class histograms", frozenset({"logits"}),
                   ("classes_covered", "classes_kl"),
@@ -223,7 +223,7 @@ def build(names: list[str], ctx: FeatureContext) -> dict[str, Metric]:
     # KID / IS warn that they keep all features: that is the point here (10k x 2048 floats)
     warnings.filterwarnings("ignore", message=r"Metric `(Kernel Inception Distance|InceptionScore)` will save all")
     # the registry's order, whatever the names' order: KID and IS draw their subsets from one seeded
-    # stream in turn, so the order fixes their values
+    # generator in turn, so the order fixes their values
     return {name: m.build(ctx) for name, m in REGISTRY.items() if name in names and isinstance(m, FeatureMetric)}
 
 
@@ -234,17 +234,23 @@ def update(metrics: dict[str, Metric], features: Features, real: bool, labels: T
 
 
 def compute(metrics: dict[str, Metric], n_fake: int, seed: int) -> dict[str, float]:
-    """Every rank must call this (the metrics sync inside). KID / IS subsets use ``seed``."""
+    """Every rank must call this (the metrics sync inside). KID / IS subsets use ``seed``,
+    through a generator of their own: the global streams (CPU and CUDA) are neither read
+    nor re-seeded, so training noise after a metrics pass is what it would have been."""
     out: dict[str, float] = {}
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        for name, metric in metrics.items():
-            try:
-                value = metric.compute()
-            except torch.linalg.LinAlgError:
-                if name != "fid":
-                    raise
-                value = fid_from_symmetric_roots(metric)
-            for key, v in zip(keys(name, n_fake), REGISTRY[name].result(value)):
-                out[key] = v if isinstance(v, int) else float(v)
+    generator = torch.Generator().manual_seed(seed)
+    for name, metric in metrics.items():
+        if isinstance(metric, SeededSubsets):
+            metric.generator = generator
+        try:
+            value = metric.compute()
+        except torch.linalg.LinAlgError:
+            if name != "fid":
+                raise
+            value = fid_from_symmetric_roots(metric)
+        finally:
+            if isinstance(metric, SeededSubsets):
+                metric.generator = None
+        for key, v in zip(keys(name, n_fake), REGISTRY[name].result(value)):
+            out[key] = v if isinstance(v, int) else float(v)
     return out

@@ -144,7 +144,7 @@ class ConditionalGAN(GAN):
         if weights.shape != (n, k):
             raise ValueError(f"{name}: labels must be integer class indices of shape ({n},) or float class weights of "
                              f"shape ({n}, {k}) (num_classes={k}); got dtype {weights.dtype}, shape {tuple(weights.shape)}")
-        w = weights.detach().double()
+        w = weights.detach().float()  # float32: MPS has no float64; 1e-4 is far above its rounding
         bad = ~torch.isfinite(w).all(1) | (w < 0).any(1) | ((w.sum(1) - 1).abs() > 1e-4)
         if bad.any():
             row = int(bad.nonzero()[0])

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lit_gan.models.image_pool import POOL_SIZE, ImagePool
+from lit_gan.models.optim import optimizer_problem
 from lit_gan.models.translation import TranslationModel, check_betas
 from lit_gan.nets import build_patch_discriminator, build_translator
 
@@ -71,7 +72,9 @@ class CycleGAN(TranslationModel):
         objective: CycleGANObjective = "cyclegan",
     ) -> None:
         super().__init__()
-        check_betas(betas)
+        problem = optimizer_problem("adam", lr, check_betas(betas))
+        if problem:
+            raise ValueError(f"adam refuses lr={lr}, betas={tuple(betas)}: {problem}")
         if objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)} (Zhu et al. 2017, Table 4), "
                              f"got {objective!r}")

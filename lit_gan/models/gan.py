@@ -15,7 +15,8 @@ from torch import Tensor
 from lit_gan.losses import get_objective
 from lit_gan.models.adversarial import AdversarialModel
 from lit_gan.models.batch_stats import SAMPLE_MODES, SampleMode, batch_statistics
-from lit_gan.models.optim import OptimizerName, ScheduleName, build_optimizer, build_schedule, ramped_momentum
+from lit_gan.models.optim import (OptimizerName, ScheduleName, build_optimizer, build_schedule, optimizer_problem,
+                                  ramped_momentum)
 from lit_gan.nets import build_discriminator, build_generator
 from lit_gan.nets.remedies import pack_of
 
@@ -109,6 +110,10 @@ class GAN(AdversarialModel):
             raise ValueError(f"d_loss_scale must be > 0, got {d_loss_scale} (Goodfellow et al. 2014's code: 0.5)")
         if noise not in ("uniform", "uniform_pm1", "normal"):
             raise ValueError(f"noise must be uniform, uniform_pm1 or normal, got {noise!r}")
+        for name, lr in (("lr_g", lr_g), ("lr_d", lr_d)):
+            problem = optimizer_problem(optimizer, lr, betas, momentum)
+            if problem:
+                raise ValueError(f"{optimizer} refuses {name}={lr}, betas={tuple(betas)}, momentum={momentum}: {problem}")
         # attributes, not hparams: WGAN's hparams hold only its own arguments
         self.d_loss_scale, self.sample_mode, self.sample_batch_size = d_loss_scale, sample_mode, sample_batch_size
         self.noise_name = noise

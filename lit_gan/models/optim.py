@@ -31,6 +31,17 @@ def build_optimizer(
     raise ValueError(f"Unknown optimizer {name!r}; choose adam, sgd or rmsprop")
 
 
+def optimizer_problem(name: OptimizerName, lr: float, betas: tuple[float, float] = (0.5, 0.999),
+                      momentum: float = 0.0) -> str | None:
+    """Why torch would refuse these settings (None: it accepts them). Asked when a model is
+    built, so a bad setting stops the run before it starts, not at ``configure_optimizers``."""
+    try:
+        build_optimizer([nn.Parameter(torch.zeros(1))], name, lr, betas, momentum)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
 def build_schedule(
     optimizer: torch.optim.Optimizer,
     name: ScheduleName,

@@ -22,6 +22,7 @@ from torch import Tensor, nn
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from lit_gan.losses import get_objective
+from lit_gan.models.optim import optimizer_problem
 from lit_gan.models.translation import DIRECTIONS, TranslationModel, check_betas
 from lit_gan.nets import build_patch_discriminator, build_translator
 
@@ -53,7 +54,9 @@ class Pix2Pix(TranslationModel):
             raise ValueError(f"direction must be AtoB or BtoA, got {direction!r}")
         if inference not in ("paper", "eval"):
             raise ValueError("inference must be 'paper' (dropout and batch statistics at test time) or 'eval'")
-        check_betas(betas)
+        problem = optimizer_problem("adam", lr, check_betas(betas))
+        if problem:
+            raise ValueError(f"adam refuses lr={lr}, betas={tuple(betas)}: {problem}")
         self.save_hyperparameters()
         channels, size = data_shape[0], data_shape[-1]
         self.directions = (direction,)

@@ -33,14 +33,27 @@ def translate_one_at_a_time(net: nn.Module, x: Tensor) -> Tensor:
     """Paper inference image by image: the reference test script's batch of 1, so BatchNorm
     normalises each image with its own statistics (a batch of 250 would mix them), and dropout
     draws ``INFERENCE_SEED``'s noise for each image. The caller's RNG state is left untouched."""
-    devices = [x.device] if x.device.type == "cuda" else []
+    stream = default_stream(x.device)
+    state = stream.get_state()
     outputs = []
-    with paper_inference(net):
-        for image in x.split(1):
-            with torch.random.fork_rng(devices=devices):
-                torch.manual_seed(INFERENCE_SEED)
+    try:
+        with paper_inference(net):
+            for image in x.split(1):
+                # only the stream dropout draws from: torch.manual_seed would re-seed every CUDA device too
+                stream.manual_seed(INFERENCE_SEED)
                 outputs.append(net(image))
+    finally:
+        stream.set_state(state)
     return torch.cat(outputs) if outputs else x.new_empty((0, *x.shape[1:]))
+
+
+def default_stream(device: torch.device) -> torch.Generator:
+    """The global generator that random ops on ``device`` draw from."""
+    if device.type == "cuda":
+        return torch.cuda.default_generators[device.index if device.index is not None else torch.cuda.current_device()]
+    if device.type == "mps":
+        return torch.mps._get_default_mps_generator()
+    return torch.default_generator
 
 
 @contextmanager

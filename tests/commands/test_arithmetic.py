@@ -180,3 +180,29 @@ def test_bad_input(setup, capsys, tmp_path, ckpt, extra, needles):
     for needle in needles:
         assert needle in err, err
     assert not out.exists() and not out.with_suffix(".npz").exists()
+
+
+# ---- class names for --label NAME: only the expected absences are quiet -----------------------
+
+def test_class_names_are_none_only_when_the_checkpoint_cannot_say(setup, tmp_path):
+    from lit_gan.commands.arithmetic import class_names_of
+
+    assert class_names_of(str(setup["cdcgan"]))[5] == "Sandal"
+    assert class_names_of(str(setup["dcgan"])) is None  # an older checkpoint: no datamodule recorded
+    toy = {"class_path": "lit_gan.data.Toy2DDataModule", "init_args": {}}  # a datamodule that names no classes
+    kwargs = {"data_shape": (1, 28, 28), "latent_dim": 8, "generator_options": {"features": 8},
+              "discriminator_options": {"features": 8}}
+    assert class_names_of(str(save_untrained(DCGAN(**kwargs), tmp_path / "toy.ckpt", toy))) is None
+
+
+def test_an_unexpected_datamodule_error_surfaces(setup, tmp_path, monkeypatch):
+    """A datamodule that breaks is a bug to see, not 'no class names' (a broad except hid it)."""
+    from lit_gan.commands import arithmetic
+    from lit_gan.data import MNISTDataModule
+
+    def broken(self):
+        raise RuntimeError("a bug in class_names")
+
+    monkeypatch.setattr(MNISTDataModule, "class_names", property(broken))
+    with pytest.raises(RuntimeError, match="a bug in class_names"):
+        arithmetic.class_names_of(str(setup["cdcgan"]))
