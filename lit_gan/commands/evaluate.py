@@ -28,6 +28,7 @@ import yaml
 from jsonargparse import ArgumentParser
 from lightning import LightningDataModule
 
+from lit_gan import distributed
 from lit_gan.atomic import atomic_path
 from lit_gan.evaluation.checkpoints import CommandError, checkpoint_datamodule, load_model, read_state
 from lit_gan.evaluation.features import Protocol
@@ -132,11 +133,7 @@ def run_and_close(fabric, args, datamodule: LightningDataModule, metrics: list[s
     worker that exits with gloo's threads still alive aborts ("terminate called without an
     active exception") and takes the whole command down with it."""
     result = run(fabric, args, datamodule, metrics)
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
+    distributed.close()
     return result
 
 

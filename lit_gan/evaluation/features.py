@@ -25,10 +25,10 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from lit_gan.distributed import collective_device, gather_rows, shard, world
 from lit_gan.evaluation import registry
 from lit_gan.evaluation.real import SPLITS
 from lit_gan.metrics import scores
-from lit_gan.metrics.distributed import gather_rows, shard, world
 from lit_gan.metrics.extractors import FeatureExtractor, Features
 from lit_gan.metrics.reference_cache import CACHE_FORMAT, ReferenceCache, cache_key, images_digest, versions
 
@@ -144,10 +144,8 @@ class Evaluator:
         fake = extract(self.extractor, fake_batches(rows), len(rows), "generated features", self.progress and rank == 0)
         if fake.pool.shape[0] != len(rows):
             raise ValueError(f"expected {len(rows)} generated samples on rank {rank}, got {fake.pool.shape[0]}")
-        device = self.extractor.device if torch.distributed.is_initialized() and \
-            torch.distributed.get_backend() == "nccl" else torch.device("cpu")
-        for metric in metrics.values():
-            metric.to(device)
+        for metric in metrics.values():  # their compute() syncs: NCCL needs them on the GPU
+            metric.to(collective_device())
         real_rows = shard(len(real), rank, size)
         registry.update(metrics, reference.slice(real_rows), real=True,
                         labels=real_labels[real_rows.start : real_rows.stop] if real_labels is not None else None)

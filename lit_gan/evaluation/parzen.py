@@ -18,8 +18,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from lit_gan.distributed import gather_rows, shard, world
 from lit_gan.evaluation.real import real_images, split_dataset
-from lit_gan.metrics.distributed import gather_rows, shard, world
 from lit_gan.metrics.parzen import NUM_VAL, SIGMAS, best_sigma, flatten_unit, parzen_log_likelihoods, summarize
 
 

@@ -13,11 +13,11 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from lit_gan.distributed import world
 from lit_gan.evaluation import registry
 from lit_gan.evaluation.features import Evaluator, Protocol, sampling_card
 from lit_gan.evaluation.modes import MIN_COUNT
 from lit_gan.evaluation.sources import GeneratorSource, Source
-from lit_gan.metrics.distributed import world
 from lit_gan.metrics.extractors import FeatureExtractor
 from lit_gan.metrics.reference_cache import ReferenceCache
 

@@ -23,10 +23,10 @@ from __future__ import annotations
 from typing import Any, Literal, Sequence, get_args
 
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lit_gan import distributed
 from lit_gan.models.image_pool import POOL_SIZE, ImagePool
 from lit_gan.models.optim import optimizer_problem
 from lit_gan.models.translation import TranslationModel, check_betas
@@ -155,20 +155,15 @@ class CycleGAN(TranslationModel):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_save_checkpoint(checkpoint)
         mine = {"A": self.pool_A.state_dict(), "B": self.pool_B.state_dict()}
-        if dist.is_available() and dist.is_initialized():
-            gathered: list[Any] = [None] * dist.get_world_size()
-            dist.all_gather_object(gathered, mine)
-        else:
-            gathered = [mine]
-        checkpoint["lit_gan"]["image_pools"] = gathered
+        checkpoint["lit_gan"]["image_pools"] = distributed.all_gather_object(mine)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_load_checkpoint(checkpoint)
         pools = checkpoint.get("lit_gan", {}).get("image_pools")
         if not pools:
             return
-        rank = dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
-        if len(pools) != (dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1):
+        rank, world = distributed.world()
+        if len(pools) != world:
             rank = 0  # another world size: every rank starts from rank 0's history
         self.pool_A.load_state_dict(pools[rank]["A"], self.device)
         self.pool_B.load_state_dict(pools[rank]["B"], self.device)

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.distributed as dist
+
+from lit_gan import distributed
 
 
 def capture() -> dict[str, Any]:
@@ -44,18 +45,12 @@ def restore(state: dict[str, Any]) -> None:
 
 def capture_all_ranks() -> list[dict[str, Any]]:
     """Every rank's state, gathered (a collective: call it on every rank)."""
-    mine = capture()
-    if not (dist.is_available() and dist.is_initialized()):
-        return [mine]
-    gathered: list[Any] = [None] * dist.get_world_size()
-    dist.all_gather_object(gathered, mine)
-    return gathered
+    return distributed.all_gather_object(capture())
 
 
 def restore_for_this_rank(states: list[dict[str, Any]]) -> bool:
     """Restore this rank's saved stream; False (nothing restored) if the world size changed."""
-    rank = dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
-    world = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+    rank, world = distributed.world()
     if len(states) != world:
         return False
     restore(states[rank])

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Iterable, Literal
 
 import torch
-import torch.distributed as dist
 from torch import Tensor
+
+from lit_gan import distributed
 
 EXIT_DIVERGED = 3  # distinct from 1 (a crash) and 2 (a user error): "the run diverged"
 
@@ -48,9 +49,7 @@ class DivergencePolicy:
 
 def _reduce_flags(flags: Tensor) -> Tensor:
     """Every rank must take the same decision (one rank's loss may exceed the bound alone)."""
-    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
-        dist.all_reduce(flags, op=dist.ReduceOp.MAX)
-    return flags
+    return distributed.max_over_ranks(flags)
 
 
 def gradient_norm(params: Iterable[Tensor]) -> Tensor | None:
