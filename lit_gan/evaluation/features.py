@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from lit_gan.distributed import collective_device, gather_rows, shard, world
+from lit_gan.distributed import collective_device, gather_rows, rank_zero_decides, shard, world
 from lit_gan.evaluation import registry
 from lit_gan.evaluation.real import SPLITS
 from lit_gan.metrics import scores
@@ -103,7 +103,9 @@ class Evaluator:
         if self._reference is not None and self._reference[0] == key:
             self.last_cache_hit = True
             return self._reference[1]
-        features = self.cache.load(key, label)
+        # Caches may be node-local: rank 0 reads its own and sends a hit to every rank; on a
+        # miss all ranks extract together (a rank deciding alone skips the others' collectives).
+        features = rank_zero_decides(lambda: self.cache.load(key, label))
         self.last_cache_hit = features is not None
         if features is None:
             rank, size = world()
@@ -112,8 +114,7 @@ class Evaluator:
                             "real features", self.progress and rank == 0)
             logits = gather_rows(local.logits) if local.logits is not None else None
             features = Features(gather_rows(local.pool), logits)
-            if rank == 0:
-                self.cache.save(key, label, features, parts)
+            rank_zero_decides(lambda: self.cache.save(key, label, features, parts))  # its error stops every rank
         self._reference = (key, features)
         return features
 

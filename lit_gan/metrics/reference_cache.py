@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ from lit_gan.atomic import atomic_path
 from lit_gan.metrics.extractors import Features
 
 CACHE_FORMAT = 1  # bump when the stored layout or feature computation changes
+# What torch.load raises for content that is not a readable entry (truncated zip, empty
+# file, text, a foreign pickle). OSError (permission, disk) is not among them: it surfaces.
+DAMAGED = (RuntimeError, EOFError, pickle.UnpicklingError, KeyError, ValueError)
 
 
 def default_cache_dir() -> Path:
@@ -68,14 +72,16 @@ class ReferenceCache:
         return self.root / f"{safe}-{key[:16]}.pt"
 
     def load(self, key: str, label: str) -> Features | None:
+        """The entry, or None when there is none or it is damaged (it is then recomputed and
+        overwritten); any other failure to read it (a permission error) is raised."""
         path = self.path(key, label)
-        if not path.is_file():
-            return None
         try:
             entry = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception:  # unreadable (foreign / damaged): recompute and overwrite
+        except FileNotFoundError:
             return None
-        if entry.get("key") != key:
+        except DAMAGED:
+            return None
+        if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("pool"), torch.Tensor):
             return None
         return Features(entry["pool"], entry.get("logits"))
 
