@@ -2,8 +2,9 @@
 
 A GAN whose losses turn NaN trains on silently otherwise: its weights become NaN, the next
 ``last.ckpt`` holds them and ``generate`` writes NaN samples. ``check_update`` runs after each
-backward pass and before the optimizer step (one host sync per optimizer step), so the
-weights that reach a checkpoint are those of the last good step.
+backward pass and before the optimizer step (one host sync per optimizer step, and under DDP
+one tiny all-reduce so that every rank takes the same verdict), so the weights that reach a
+checkpoint are those of the last good step.
 
 Policies (``--divergence.action``): ``stop`` (default) raises ``Diverged`` with the iteration,
 the net, the loss and the usual causes; the process exits with ``EXIT_DIVERGED``. ``skip``
@@ -48,7 +49,8 @@ class DivergencePolicy:
 
 
 def _reduce_flags(flags: Tensor) -> Tensor:
-    """Every rank must take the same decision (one rank's loss may exceed the bound alone)."""
+    """Every rank must take the same decision: a rank's loss may be non-finite or exceed the
+    bound alone (a NaN term without parameters leaves DDP's all-reduced gradients finite)."""
     return distributed.max_over_ranks(flags)
 
 
@@ -68,19 +70,22 @@ def check_update(loss: Tensor, grad_norm: Tensor | None, policy: DivergencePolic
     loss = loss.detach().float()
     grad_norm = grad_norm if grads else loss.new_zeros(())
     too_large = loss > policy.max_loss if policy.max_loss is not None else loss.new_zeros((), dtype=torch.bool)
-    flags = torch.stack([~torch.isfinite(loss), ~torch.isfinite(grad_norm), too_large]).float()
-    # DDP has already all-reduced the gradients, so their verdict is the same on every rank (and a
-    # NaN loss makes NaN gradients); only a loss-only check or the loss bound needs a collective.
-    if policy.max_loss is not None or not grads:
-        flags = _reduce_flags(flags)
-    flags = flags.tolist()  # the one host sync
-    if not any(flags):
+    here = torch.stack([~torch.isfinite(loss), ~torch.isfinite(grad_norm), too_large]).float()
+    # One tiny all-reduce per update, always: the verdict must be the same on every rank, or one
+    # rank raises (or skips) while the others wait in their next collective.
+    flags = torch.cat([_reduce_flags(here), here]).tolist()  # the one host sync
+    agreed, mine = flags[:3], flags[3:]
+    if not any(agreed):
         return None
-    if flags[0]:
-        return f"the loss is {loss.item()}"
-    if flags[1]:
-        return f"the gradient norm is {grad_norm.item()} (loss {loss.item():.4g})"
-    return f"the loss {loss.item():.4g} exceeds --divergence.max_loss {policy.max_loss}"
+    other = "on another rank"
+    if agreed[0]:
+        return f"the loss is {loss.item()}" if mine[0] else f"the loss is not finite {other} (here {loss.item():.4g})"
+    if agreed[1]:
+        norm = f"the gradient norm is {grad_norm.item()}" if mine[1] else f"the gradient norm is not finite {other}"
+        return f"{norm} (loss {loss.item():.4g})"
+    if mine[2]:
+        return f"the loss {loss.item():.4g} exceeds --divergence.max_loss {policy.max_loss}"
+    return f"the loss {other} exceeds --divergence.max_loss {policy.max_loss} (here {loss.item():.4g})"
 
 
 def first_non_finite_tensor(state_dict: dict) -> str | None:

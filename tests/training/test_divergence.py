@@ -110,3 +110,47 @@ def test_loss_bound_with_skip_trains_on_without_moving(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     saved = last(tmp_path / "runs", 0)
     assert saved["lit_gan"]["iterations"] == 3 and saved["lit_gan"]["skipped_steps"] == 9  # 2 D + 1 G each
+
+
+RANK_LOCAL_NAN = """
+import json
+from torch.nn.parallel import DistributedDataParallel
+from lit_gan.models.adversarial import AdversarialModel
+from lit_gan.training.divergence import DivergencePolicy, Diverged, gradient_norm
+
+torch.manual_seed(0)
+net = DistributedDataParallel(torch.nn.Linear(3, 1))
+loss = net(torch.randn(4, 3)).pow(2).mean()
+if rank == 1:  # a NaN term without parameters: the loss is NaN here, the all-reduced gradients finite
+    loss = loss + torch.tensor(float("nan"))
+loss.backward()
+grad_norm = gradient_norm(net.parameters())
+model = AdversarialModel()
+model.log = lambda *args, **kwargs: None
+out = {"grad_finite": bool(torch.isfinite(grad_norm))}
+for action in ("stop", "skip"):
+    model.divergence_policy = DivergencePolicy(action)
+    try:
+        out[action] = model._diverged(loss, grad_norm, "discriminator")
+    except Diverged as err:
+        out[action] = str(err)
+dist.barrier()  # the next collective: a rank that stopped alone would leave the other waiting here
+open(f"{out_dir}/rank{rank}.json", "w").write(json.dumps(out))
+dist.destroy_process_group()
+"""
+
+
+def test_ranks_agree_on_a_rank_local_nan_loss(tmp_path):
+    """Only rank 1's loss is NaN while the all-reduced gradients are finite: both ranks stop
+    (or, under skip, both skip); one rank deciding alone raised while the other trained on."""
+    import json
+
+    from tests.ranks import run_ranks
+
+    results = run_ranks(RANK_LOCAL_NAN, tmp_path, timeout=60)
+    assert all(code == 0 for code, _, _ in results), [err[-2000:] for _, _, err in results]
+    outs = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    assert all(out["grad_finite"] for out in outs)
+    assert "the loss is nan" in outs[1]["stop"]
+    assert "loss is not finite on another rank" in outs[0]["stop"]
+    assert outs[0]["skip"] is True and outs[1]["skip"] is True
