@@ -15,7 +15,8 @@ What this adds to LightningCLI:
   (lit_gan.callbacks.training_length) so that resumes stay exact.
 - ``--ckpt_path last`` resumes from the most recently written ``last.ckpt`` of the
   experiment's runs (Lightning alone would only look in the new, empty run directory),
-  says which, and refuses a damaged file in one line. The resumed run writes into a new
+  says which, and refuses a damaged file in one line. Under DDP rank 0 picks it for every
+  rank (lit_gan.training.resume.agreed_newest_checkpoint). The resumed run writes into a new
   version directory.
 - Always on: RunCheckpoint (``--checkpoint.*``: a ``last.ckpt`` that resumes exactly, also
   written on SIGTERM / SIGINT), DivergenceGuard (``--divergence.*``) and a SampleGrid
@@ -46,7 +47,7 @@ from lit_gan.launch import check_world_size
 from lit_gan.models.adversarial import AdversarialModel
 from lit_gan.program import program_name
 from lit_gan.sync_batchnorm import check_sync_batchnorm
-from lit_gan.training.resume import describe, newest_checkpoint, read_checkpoint
+from lit_gan.training.resume import agreed_newest_checkpoint, describe, read_checkpoint
 
 TRAINER_DEFAULTS: dict[str, Any] = {
     "default_root_dir": "runs",
@@ -225,7 +226,8 @@ class GANCLI(LightningCLI):
             return None
         if ckpt_path == "last":
             run_root = self._run_root()
-            found = newest_checkpoint(run_root)
+            processes = self.trainer.num_devices * self.trainer.num_nodes
+            found = agreed_newest_checkpoint(run_root, processes, self.trainer.strategy.setup_environment)
             if found is None:
                 L.pytorch.utilities.rank_zero_warn(
                     f"--ckpt_path last: no last.ckpt under {run_root}/*/checkpoints/; starting from scratch"
