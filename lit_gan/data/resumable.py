@@ -25,9 +25,10 @@ from typing import Any, Iterator
 
 import numpy as np
 import torch
-import torch.distributed as dist
 from torch.utils.data import Dataset, DistributedSampler
 from torchdata.stateful_dataloader import StatefulDataLoader
+
+from lit_gan import distributed
 
 
 class ResumableSampler(DistributedSampler):
@@ -48,9 +49,8 @@ class ResumableSampler(DistributedSampler):
                  num_replicas: int | None = None, rank: int | None = None) -> None:
         if length < 0:
             raise ValueError(f"ResumableSampler: length must be >= 0, got {length}")
-        group = dist.is_available() and dist.is_initialized()
-        num_replicas = num_replicas if num_replicas is not None else dist.get_world_size() if group else 1
-        rank = rank if rank is not None else dist.get_rank() if group else 0
+        num_replicas = num_replicas if num_replicas is not None else distributed.world_size()
+        rank = rank if rank is not None else distributed.rank()
         # DistributedSampler's fields (num_replicas, rank, num_samples, total_size) describe the shard;
         # its own shuffling is not used (``order`` is)
         super().__init__(range(length), num_replicas=num_replicas, rank=rank, shuffle=shuffle, seed=int(seed))
@@ -116,11 +116,7 @@ def default_seed() -> int:
 def _same_on_every_rank(seed: int) -> int:
     """Rank 0's seed on every rank: each rank's share is cut from one order, which must be the
     same list everywhere (without ``seed_everything`` each process has its own torch seed)."""
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return seed
-    box = [seed]
-    dist.broadcast_object_list(box, src=0)
-    return int(box[0])
+    return int(distributed.rank_zero_decides(lambda: seed))
 
 
 def resumable_train_loader(dataset: Dataset, batch_size: int, seed: int | None = None, *, shuffle: bool = True,
