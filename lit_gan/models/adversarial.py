@@ -44,6 +44,8 @@ class AdversarialModel(L.LightningModule):
         self.batches_seen = 0  # critic updates so far; saved in checkpoints
         self.iterations = 0  # generator iterations so far; saved in checkpoints
         self.skipped_steps = 0  # updates dropped by the divergence policy "skip"; saved in checkpoints
+        # skipped updates in a row, per net (reset by a good update); saved in checkpoints
+        self.consecutive_skips = {"discriminator": 0, "generator": 0}
         # Set by the CLI's DivergenceGuard (``--divergence.*``); a run property, not a hyperparameter.
         self.divergence_policy = divergence.DivergencePolicy()
 
@@ -122,14 +124,21 @@ class AdversarialModel(L.LightningModule):
     def _diverged(self, loss: Tensor, grad_norm: Tensor | None, net: str) -> bool:
         """Check the update before it is applied (lit_gan.training.divergence); raise
         ``Diverged`` under the default policy, return True to skip the step."""
-        reason = divergence.check_update(loss, grad_norm, self.divergence_policy)
+        policy = self.divergence_policy
+        reason = divergence.check_update(loss, grad_norm, policy)  # the same verdict on every rank
         if reason is None:
+            self.consecutive_skips[net] = 0
             return False
         where = f"iteration {self.iterations} (epoch {self.current_epoch}), {net} update"
-        if self.divergence_policy.action == "skip":
+        if policy.action == "skip":
             self.skipped_steps += 1
+            self.consecutive_skips[net] += 1
             self.log("train/skipped_steps", float(self.skipped_steps))
-            return True
+            if self.consecutive_skips[net] < policy.max_skips:
+                return True
+            raise divergence.Diverged(f"training diverged at {where}: {reason}; its last {policy.max_skips} updates were "
+                                      f"all skipped (--divergence.max_skips {policy.max_skips}): "
+                                      f"{divergence.SKIP_CAUSES}.")
         raise divergence.Diverged(f"training diverged at {where}: {reason}. {divergence.CAUSES}.")
 
     def _step_schedulers(self, interval: str) -> None:
@@ -155,6 +164,7 @@ class AdversarialModel(L.LightningModule):
             "batches_seen": self.batches_seen,
             "iterations": self.iterations,
             "skipped_steps": self.skipped_steps,
+            "consecutive_skips": dict(self.consecutive_skips),
             "rng": rng.capture_all_ranks(),
             "datamodule": self._datamodule_config(),
         }
@@ -173,6 +183,7 @@ class AdversarialModel(L.LightningModule):
         self.batches_seen = state.get("batches_seen", 0)
         self.iterations = state.get("iterations", 0)
         self.skipped_steps = state.get("skipped_steps", 0)
+        self.consecutive_skips = {"discriminator": 0, "generator": 0, **state.get("consecutive_skips", {})}
         # Restore RNG only when a Trainer resumes (not for load_from_checkpoint). This
         # runs before the train loader's iterator is made, which draws the shuffling
         # seed from the global stream; the sanity check in between draws nothing (our

@@ -9,7 +9,10 @@ checkpoint are those of the last good step.
 Policies (``--divergence.action``): ``stop`` (default) raises ``Diverged`` with the iteration,
 the net, the loss and the usual causes; the process exits with ``EXIT_DIVERGED``. ``skip``
 drops that optimizer step (its gradients are discarded) and counts it in
-``train/skipped_steps``; training goes on.
+``train/skipped_steps``; training goes on, until ``max_skips`` updates of one net in a row
+were skipped: that net no longer trains (NaN weights or a broken optimizer state make every
+later update non-finite too) and the run stops with ``Diverged`` instead of ending "successfully"
+with frozen weights.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from lit_gan import distributed
 
 EXIT_DIVERGED = 3  # distinct from 1 (a crash) and 2 (a user error): "the run diverged"
 
-CAUSES = ("usual causes: a learning rate too high for this loss, fp16 ('16-mixed') overflow (use bf16-mixed "
-          "or 32), a gradient penalty under fp16, or an unbounded critic (WGAN without clipping or penalty). "
-          "Resume from the last checkpoint with a lower learning rate, or pass --divergence.action skip to "
-          "drop such steps and go on")
+USUAL_CAUSES = ("usual causes: a learning rate too high for this loss, fp16 ('16-mixed') overflow (use "
+                "bf16-mixed or 32), a gradient penalty under fp16, or an unbounded critic (WGAN without clipping "
+                "or penalty)")
+CAUSES = (f"{USUAL_CAUSES}. Resume from the last checkpoint with a lower learning rate, or pass "
+          "--divergence.action skip to drop such steps and go on")
+SKIP_CAUSES = (f"its weights no longer change; {USUAL_CAUSES}. Resume from the last checkpoint with a lower "
+               "learning rate, or raise --divergence.max_skips if such runs do recover")
 
 
 class Diverged(RuntimeError):
@@ -40,12 +46,19 @@ class Diverged(RuntimeError):
 class DivergencePolicy:
     action: Literal["stop", "skip"] = "stop"
     max_loss: float | None = None  # a finite loss above this also counts as divergence
+    # skip: stop after this many skipped updates of one net in a row. A transient overflow is
+    # over within a few updates; 100 in a row (e.g. 20 WGAN iterations of 5 critic steps) is a net
+    # that has stopped training, found long before a CPU or GPU run would end on its own.
+    max_skips: int = 100
 
     def __post_init__(self) -> None:
         if self.action not in ("stop", "skip"):
             raise ValueError(f"divergence action must be 'stop' or 'skip', got {self.action!r}")
         if self.max_loss is not None and not self.max_loss > 0:
             raise ValueError(f"divergence max_loss must be positive or null, got {self.max_loss}")
+        if isinstance(self.max_skips, bool) or not isinstance(self.max_skips, int) or self.max_skips < 1:
+            raise ValueError(f"divergence max_skips (skipped updates in a row before the run stops) must be an "
+                             f"integer >= 1, got {self.max_skips!r}")
 
 
 def _reduce_flags(flags: Tensor) -> Tensor:

@@ -33,6 +33,8 @@ def test_policy_refuses_bad_settings():
         DivergencePolicy(action="ignore")
     with pytest.raises(ValueError, match="positive"):
         DivergencePolicy(max_loss=0.0)
+    with pytest.raises(ValueError, match=">= 1"):
+        DivergencePolicy(max_skips=0)
 
 
 class _Opt:  # what toggled_optimizer / zero_grad / step need from a LightningOptimizer
@@ -102,6 +104,57 @@ def test_non_finite_weights_are_never_written(tmp_path):
     assert result.returncode == 3, result.stderr[-3000:]
     assert "the weights are not finite" in result.stderr and "previous checkpoint is kept" in result.stderr
     assert not list((tmp_path / "runs").rglob("*.ckpt"))  # nothing good existed yet, nothing bad was written
+
+
+def test_skips_in_a_row_are_bounded_and_reset_by_a_good_update(monkeypatch):
+    model, opt, before, nan_loss = _nan_step(DivergencePolicy("skip", max_skips=3))
+    monkeypatch.setattr(model, "log", lambda *a, **k: None)
+    batch = (torch.randn(16, 2), torch.zeros(16))
+    for _ in range(2):
+        model._update(opt, nan_loss, batch)
+    model._update(opt, model.discriminator_loss, batch)  # a good update: the run recovered
+    for _ in range(2):
+        model._update(opt, nan_loss, batch)
+    assert model.skipped_steps == 4 and model.consecutive_skips["discriminator"] == 2
+    checkpoint: dict = {}
+    model.on_save_checkpoint(checkpoint)  # a resume goes on counting where the run was
+    resumed, *_ = _nan_step(DivergencePolicy("skip", max_skips=3))
+    resumed.on_load_checkpoint(checkpoint)
+    assert resumed.consecutive_skips == {"discriminator": 2, "generator": 0}
+    with pytest.raises(Diverged, match=r"discriminator update: the loss is nan; its last 3 updates were all "
+                                       r"skipped \(--divergence.max_skips 3\)"):
+        model._update(opt, nan_loss, batch)
+
+
+NAN_BATCHES = """
+import lightning as L
+
+
+class NaNBatches(L.Callback):
+    \"\"\"Every training batch is NaN: every update is skipped, the weights never change.\"\"\"
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        batch[0].fill_(float("nan"))
+"""
+
+
+def test_a_run_whose_every_update_is_skipped_stops_with_exit_3(tmp_path):
+    """Under ``skip`` a run whose every update was dropped ended with exit 0 and the initial
+    weights. After --divergence.max_skips (default 100) skipped updates of a net in a row it stops."""
+    (tmp_path / "nan_batches.py").write_text(NAN_BATCHES)
+    result = run(tmp_path, fit_command(tmp_path / "runs", "--max_iterations", "60", "--divergence.action", "skip",
+                                       "--data.init_args.num_train", "6400",  # 100 batches an epoch
+                                       "--trainer.callbacks+=nan_batches.NaNBatches"))
+    assert result.returncode == 3, result.stderr[-3000:]
+    assert ("training diverged at iteration 49 (epoch 0), discriminator update: the loss is nan; its last 100 "
+            "updates were all skipped (--divergence.max_skips 100)") in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("setting", [["--divergence.max_skips", "0"], ["--divergence.max_loss", "-1"]])
+def test_bad_divergence_settings_are_one_line_exit_2(tmp_path, setting):
+    result = run(tmp_path, fit_command(tmp_path / "runs", "--max_iterations", "1", *setting))
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and setting[0] in result.stderr
 
 
 def test_loss_bound_with_skip_trains_on_without_moving(tmp_path):
