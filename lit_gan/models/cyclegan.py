@@ -165,5 +165,7 @@ class CycleGAN(TranslationModel):
         rank, world = distributed.world()
         if len(pools) != world:
             rank = 0  # another world size: every rank starts from rank 0's history
-        self.pool_A.load_state_dict(pools[rank]["A"], self.device)
-        self.pool_B.load_state_dict(pools[rank]["B"], self.device)
+        # self.device is still the CPU here (Lightning restores before moving the model); the
+        # pools move to their inputs' device at the first query
+        self.pool_A.load_state_dict(pools[rank]["A"])
+        self.pool_B.load_state_dict(pools[rank]["B"])

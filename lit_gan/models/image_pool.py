@@ -6,6 +6,8 @@ which damps oscillation. Each query image is returned as is until the buffer is 
 then, with probability 1/2, a random stored image is returned instead and the new one
 takes its place. Draws come from torch's global RNG, which checkpoints already carry
 (lit_gan.models.rng); the stored images go into the checkpoint too, so a resume is exact.
+The history follows the device and dtype of the images it is queried with: Lightning restores
+a checkpoint before the strategy moves the model, so a resumed pool starts on the CPU.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class ImagePool:
         """A batch for D: per image, the new one or (once full, half the time) a stored one."""
         if self.size == 0:
             return images
+        if self.images and (self.images[0].device, self.images[0].dtype) != (images.device, images.dtype):
+            self.images = [image.to(images) for image in self.images]  # once, after a resume or a move
         out = []
         for image in images.detach():
             if len(self.images) < self.size:

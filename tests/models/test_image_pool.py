@@ -56,3 +56,18 @@ def test_state_round_trip_gives_the_same_future():
     assert all(torch.equal(a, restored.query(b)) for a, b in zip(future, batches(30, seed=2)))
     with pytest.raises(ValueError, match="up to 8"):
         ImagePool(size=50).load_state_dict(state)
+
+
+def test_history_follows_the_device_and_dtype_of_its_inputs():
+    """Lightning restores a checkpoint before it moves the model, so a resumed pool holds CPU
+    history while the generator's images are on the GPU ('meta' stands in for a second device:
+    stacking the two raised "Tensor on device cpu is not on the expected device")."""
+    torch.manual_seed(0)
+    pool = ImagePool(size=4)
+    for b in batches(4):
+        pool.query(b)
+    restored = ImagePool(size=4)
+    restored.load_state_dict(pool.state_dict(), "cpu")
+    out = restored.query(torch.zeros(8, 3, 4, 4, device="meta", dtype=torch.bfloat16))
+    assert out.device.type == "meta" and out.dtype == torch.bfloat16 and out.shape == (8, 3, 4, 4)
+    assert all(image.device.type == "meta" and image.dtype == torch.bfloat16 for image in restored.images)
