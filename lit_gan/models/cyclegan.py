@@ -69,8 +69,9 @@ class CycleGAN(TranslationModel):
         decay_epochs: int = 100,
         inference: Literal["paper", "eval"] = "eval",
         objective: CycleGANObjective = "cyclegan",
+        compile: bool = False,  # nets' forward through torch.compile during fit (lit_gan.models.compile)
     ) -> None:
-        super().__init__()
+        super().__init__(compile=compile)
         check_betas(betas)
         if objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)} (Zhu et al. 2017, Table 4), "
