@@ -9,6 +9,7 @@ over the whole fit ("n/a" off CUDA).
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass
 
@@ -86,6 +87,9 @@ class Timer(L.Callback):
 
 def measure(spec: SpeedModel, precision: str, compile: bool, accelerator: str, device: torch.device,
             iterations: int, warmup: int) -> dict:
+    gc.collect()  # the previous case's model and optimizer states, before the peak is reset
+    if compile:
+        torch._dynamo.reset()  # fresh compile caches: no recompile limit carried over from the last case
     torch.manual_seed(0)  # this process's own stream: the same initial weights for every case
     model = spec.build(compile)
     total = warmup + iterations
@@ -95,6 +99,7 @@ def measure(spec: SpeedModel, precision: str, compile: bool, accelerator: str, d
                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                         limit_val_batches=0, num_sanity_val_steps=0, callbacks=[timer])
     if device.type == "cuda":
+        torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
     trainer.fit(model, train_dataloaders=loader)
     if timer.t1 is None or timer.t0 is None:
