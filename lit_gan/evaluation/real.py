@@ -46,7 +46,9 @@ def real_images_and_labels(datamodule, split: str, limit: int | None = None, bat
     if n > len(dataset):
         raise ValueError(f"num_real={n} but the {split} split has only {len(dataset)} images")
     subset = torch.utils.data.Subset(dataset, range(n))
-    loader = torch.utils.data.DataLoader(subset, batch_size=batch_size, shuffle=False)
+    # its own generator: a DataLoader iterator draws a base seed from the global RNG, which would
+    # move the training noise of a fit whose metrics callback reads the real images
+    loader = torch.utils.data.DataLoader(subset, batch_size=batch_size, shuffle=False, generator=torch.Generator())
     images, labels = [], []
     for batch in loader:
         x = batch[0] if isinstance(batch, (tuple, list)) else batch

@@ -16,6 +16,9 @@ Lightning's own ``max_steps`` makes resumes inexact). ``train/iteration`` logs t
 Divergence: every update is checked before it is applied (``lit_gan.training.divergence``;
 policy from the CLI's ``--divergence.*``).
 
+Compile: ``compile=True`` (``--model.init_args.compile true``) runs each net's forward
+through ``torch.compile`` during ``fit`` (lit_gan.models.compile); off by default.
+
 Subclasses say what their losses are and nothing else:
 ``discriminator_loss(batch) -> (loss, logs)``, ``generator_loss(batch) -> (loss, logs)``
 and ``configure_optimizers`` (returning ``[opt_g, opt_d]`` and their schedulers).
@@ -26,14 +29,17 @@ from __future__ import annotations
 from typing import Any
 
 import lightning as L
+from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor
 
+from lit_gan.models import compile as compiling
 from lit_gan.models import rng
 from lit_gan.training import divergence
 
 
 class AdversarialModel(L.LightningModule):
-    def __init__(self, n_critic: int = 1, n_gen: int = 1, grad_clip: float | None = None) -> None:
+    def __init__(self, n_critic: int = 1, n_gen: int = 1, grad_clip: float | None = None,
+                 compile: bool = False) -> None:
         super().__init__()
         if n_critic < 1 or n_gen < 1:
             raise ValueError(f"n_critic and n_gen must be >= 1, got n_critic={n_critic}, n_gen={n_gen}")
@@ -41,6 +47,7 @@ class AdversarialModel(L.LightningModule):
             raise ValueError(f"grad_clip must be positive or null, got {grad_clip}")
         self.automatic_optimization = False
         self.n_critic, self.n_gen, self.grad_clip = n_critic, n_gen, grad_clip
+        self.compile_nets = bool(compile)  # not ``self.compile``: that is nn.Module.compile
         self.batches_seen = 0  # critic updates so far; saved in checkpoints
         self.iterations = 0  # generator iterations so far; saved in checkpoints
         self.skipped_steps = 0  # updates dropped by the divergence policy "skip"; saved in checkpoints
@@ -58,6 +65,21 @@ class AdversarialModel(L.LightningModule):
 
     def after_discriminator_step(self) -> None:
         """Hook after each critic update (WGAN clips its weights here)."""
+
+    def double_backward_nets(self) -> tuple[str, ...]:
+        """Nets whose gradient is differentiated again (a gradient penalty): ``compile`` leaves
+        them eager, since torch.compile has no double backward."""
+        return ()
+
+    def configure_model(self) -> None:
+        """Lightning calls this once the Trainer is set up; ``compile`` acts here, in fit only
+        (a test or evaluation pass is shorter than a compile)."""
+        if self.compile_nets and self._trainer is not None and self.trainer.state.fn == "fit":
+            eager = self.double_backward_nets()
+            compiling.compile_nets(self, eager=eager)
+            if eager:
+                rank_zero_info(f"compile: {', '.join(eager)} stays eager (a gradient penalty differentiates it twice; "
+                               "torch.compile has no double backward)")
 
     # ---- counting -----------------------------------------------------------------
     @property

@@ -71,6 +71,7 @@ class ConditionalGAN(GAN):
         d_loss_scale: float = 1.0,
         sample_mode: SampleMode = "eval",
         sample_batch_size: int = 64,
+        compile: bool = False,
     ) -> None:
         """
         Args:
@@ -108,6 +109,9 @@ class ConditionalGAN(GAN):
                              f"got {discriminator!r}{hint}")
         return build_conditional_nets(generator, discriminator, self.latent_dim, self.num_classes, self.data_shape,
                                       generator_options, discriminator_options)
+
+    def double_backward_nets(self) -> tuple[str, ...]:
+        return ("discriminator",) if self.gp_weight > 0 else ()
 
     # ---- labels -------------------------------------------------------------------
     def labelled(self, batch: Any) -> tuple[Tensor, Tensor]:

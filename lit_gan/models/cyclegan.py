@@ -70,8 +70,9 @@ class CycleGAN(TranslationModel):
         decay_epochs: int = 100,
         inference: Literal["paper", "eval"] = "eval",
         objective: CycleGANObjective = "cyclegan",
+        compile: bool = False,  # nets' forward through torch.compile during fit (lit_gan.models.compile)
     ) -> None:
-        super().__init__()
+        super().__init__(compile=compile)
         problem = optimizer_problem("adam", lr, check_betas(betas))
         if problem:
             raise ValueError(f"adam refuses lr={lr}, betas={tuple(betas)}: {problem}")

@@ -46,8 +46,9 @@ class Pix2Pix(TranslationModel):
         constant_epochs: int = 100,  # PyTorch reference: 100 epochs constant + 100 decaying to 0
         decay_epochs: int = 100,
         inference: Literal["paper", "eval"] = "paper",
+        compile: bool = False,  # nets' forward through torch.compile during fit (lit_gan.models.compile)
     ) -> None:
-        super().__init__()
+        super().__init__(compile=compile)
         if objective not in ("l1+cgan", "cgan", "l1", "l1+gan"):
             raise ValueError(f"objective must be l1+cgan, cgan, l1 or l1+gan, got {objective!r}")
         if direction not in DIRECTIONS:

@@ -70,6 +70,7 @@ class WGAN(GAN):
         grad_clip: float | None = None,
         sample_mode: SampleMode = "eval",
         sample_batch_size: int = 64,
+        compile: bool = False,
     ) -> None:
         """
         Args:
@@ -113,6 +114,7 @@ class WGAN(GAN):
             grad_clip=grad_clip,
             sample_mode=sample_mode,
             sample_batch_size=sample_batch_size,
+            compile=compile,
         )
         self.clip_value, self.gp_weight = clip_value, gp_weight
         if clip_value is None and gp_weight == 0:
@@ -141,6 +143,9 @@ class WGAN(GAN):
             loss = loss + penalty
             logs["train/gradient_penalty"] = penalty
         return loss, logs
+
+    def double_backward_nets(self) -> tuple[str, ...]:
+        return ("discriminator",) if self.gp_weight > 0 else ()
 
     def after_discriminator_step(self) -> None:
         """Alg. 1 line 7 of Arjovsky et al. 2017: clip the critic's weights after every update."""
@@ -212,6 +217,7 @@ class WGANGP(WGAN):
         grad_clip: float | None = None,
         sample_mode: SampleMode = "eval",
         sample_batch_size: int = 64,
+        compile: bool = False,
     ) -> None:
         """discriminator_options: null gives the dcgan critic ``{norm: layer}``; options
         that name no norm get ``norm: layer`` added for the dcgan critic."""
