@@ -19,6 +19,11 @@ class UserError(Exception):
     """A mistake in how a run was started; the message says what to do."""
 
 
+class SettingError(UserError, ValueError):
+    """Settings that cannot work together, found when the run starts (e.g. fp16 with a gradient
+    penalty): one line and exit 2 like any user error, and still a ValueError for library callers."""
+
+
 class CommandError(UserError):
     """A user-facing failure of one of our commands: printed without a traceback, exit code 2."""
 

@@ -67,10 +67,11 @@ def interpolation_images(model, rows: int, steps: int, method: str, generator: t
 def class_walk_weights(num_classes: int, rows: int, steps: int) -> Tensor:
     """Class weights (rows * steps, K): row r goes from one-hot(r % K) to one-hot((r + 1) % K)
     in ``steps`` even steps; the ends are exactly one-hot."""
+    # cpu: class weights, moved by the model's check_labels
     eye = torch.eye(num_classes)
-    start = torch.arange(rows) % num_classes
+    start = torch.arange(rows) % num_classes  # cpu: class weights, moved by the model's check_labels
     a, b = eye[start], eye[(start + 1) % num_classes]  # (rows, K) each
-    t = torch.linspace(0, 1, steps).view(1, -1, 1)  # (1, steps, 1)
+    t = torch.linspace(0, 1, steps).view(1, -1, 1)  # cpu: class weights, moved by the model's check_labels; (1, steps, 1)
     return ((1 - t) * a.unsqueeze(1) + t * b.unsqueeze(1)).reshape(rows * steps, num_classes)
 
 

@@ -21,13 +21,13 @@ import torch
 def parameter_checksums(module: torch.nn.Module) -> torch.Tensor:
     """One float32 number per parameter tensor, on its device: sum and sum of squares mixed."""
     sums = [p.detach().float().sum() + 1e-3 * (p.detach().float() ** 2).sum() for p in module.parameters()]
-    return torch.stack(sums) if sums else torch.zeros(0)
+    return torch.stack(sums) if sums else torch.zeros(0)  # cpu: no parameters: an empty result
 
 
 def parameter_fingerprints(module: torch.nn.Module) -> torch.Tensor:
     """One int64 per parameter tensor: the exact sum of its float32 bit patterns."""
     sums = [p.detach().float().view(torch.int32).to(torch.int64).sum() for p in module.parameters()]
-    return torch.stack(sums) if sums else torch.zeros(0, dtype=torch.int64)
+    return torch.stack(sums) if sums else torch.zeros(0, dtype=torch.int64)  # cpu: no parameters: an empty result
 
 
 def _gather(pl_module, local: torch.Tensor) -> torch.Tensor:

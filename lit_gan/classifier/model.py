@@ -164,8 +164,8 @@ class ImageClassifier(L.LightningModule):
         s = self.augment_shift
         n, _, h, w = x.shape
         padded = F.pad(x, (s, s, s, s), value=-1.0)  # -1 is black in [-1, 1]
-        dy = torch.randint(0, 2 * s + 1, (n,)).to(x.device)
-        dx = torch.randint(0, 2 * s + 1, (n,)).to(x.device)
+        dy = torch.randint(0, 2 * s + 1, (n,), device=x.device)
+        dx = torch.randint(0, 2 * s + 1, (n,), device=x.device)
         rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]  # (N, 1, H, 1)
         cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]  # (N, 1, 1, W)
         batch = torch.arange(n, device=x.device)[:, None, None, None]

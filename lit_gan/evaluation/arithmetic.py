@@ -138,6 +138,6 @@ def combine(means: Tensor, signs: list[int] | tuple[int, ...]) -> Tensor:
 def neighbourhood(center: Tensor, scale: float, generator: torch.Generator) -> Tensor:
     """(9, D): row 4 (the middle of a 3 x 3 grid) is ``center`` itself, the 8 others are
     ``center + U(-scale, scale)`` noise drawn from ``generator`` (Fig. 7)."""
-    noise = (torch.rand(8, center.shape[0], generator=generator, dtype=center.dtype) * 2 - 1) * scale
+    noise = (torch.rand(8, center.shape[0], generator=generator, dtype=center.dtype) * 2 - 1) * scale  # cpu: drawn from a CPU generator, moved below
     around = center.cpu()[None] + noise
     return torch.cat([around[:4], center.cpu()[None], around[4:]]).to(center.device)

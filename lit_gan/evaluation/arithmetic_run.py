@@ -111,7 +111,7 @@ def decode_together(model, vectors: Tensor, label: int | None, seed: int) -> tup
         z = torch.cat([z, fixed_noise(model, group, seed)[: group - count].to(model.device)])
         note = (f"one batch of {group} (sample_mode batch_stats): the figure's {count} vectors + samples "
                 f"0..{group - count - 1} of seed {seed}")
-    labels = torch.full((z.shape[0],), label, dtype=torch.long) if label is not None else None
+    labels = torch.full((z.shape[0],), label, dtype=torch.long) if label is not None else None  # cpu: labels / indices, moved by the model or used to index
     with torch.no_grad():
         images = model.generate(z, labels) if labels is not None else model.generate(z)
     return images[:count].float().cpu(), note
@@ -161,7 +161,7 @@ def run_arithmetic(model, expression: str, seed: int = 0, search: int = 2000, pe
     advice = f"raise --search (now {search}) or lower --per-group (now {per_group})"
     for term in terms:
         if term.indices is not None:
-            indices.append(torch.tensor(term.indices, dtype=torch.long))
+            indices.append(torch.tensor(term.indices, dtype=torch.long))  # cpu: labels / indices, moved by the model or used to index
             scores.append(None)
             descriptions.append("samples " + ", ".join(map(str, term.indices)))
         else:

@@ -95,10 +95,10 @@ class LabelPlan:
         return self.per_class * self.num_classes if self.per_class is not None else None
 
     def labels(self, rows: range) -> Tensor:
-        index = torch.arange(rows.start, rows.stop)
+        index = torch.arange(rows.start, rows.stop)  # cpu: sample labels, moved by the model's check_labels
         if self.per_class is not None:
             return index // self.per_class
-        cycle = torch.tensor(self.cycle if self.cycle is not None else range(self.num_classes), dtype=torch.long)
+        cycle = torch.tensor(self.cycle if self.cycle is not None else range(self.num_classes), dtype=torch.long)  # cpu: sample labels, moved by the model's check_labels
         return cycle[index % len(cycle)]
 
 

@@ -56,8 +56,8 @@ def translation_labels(datamodule, source: Dataset, direction: str) -> tuple[Ten
     num_classes = len(info["class_names"])
     if hasattr(datamodule, "domain_set"):
         target_domain = "B" if direction == "AtoB" else "A"
-        return torch.full((len(source),), int(info[target_domain]["class"]), dtype=torch.long), num_classes
-    return torch.tensor([class_of_name(name) for name in source.names], dtype=torch.long), num_classes
+        return torch.full((len(source),), int(info[target_domain]["class"]), dtype=torch.long), num_classes  # cpu: target labels, moved to the metric's device by the registry
+    return torch.tensor([class_of_name(name) for name in source.names], dtype=torch.long), num_classes  # cpu: target labels, moved to the metric's device by the registry
 
 
 def translated_batches(model, source: Dataset, field: int, direction: str, batch_size: int

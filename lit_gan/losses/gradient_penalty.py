@@ -27,6 +27,10 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
+from lit_gan.errors import SettingError
+
+FLOAT16_PRECISIONS = ("16-mixed", "16-true", "16")
+
 
 def interpolate(real: Tensor, fake: Tensor, eps: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
     """``eps * real + (1 - eps) * fake`` with one ``eps ~ U[0, 1]`` per sample (Alg. 1 line 6).
@@ -83,6 +87,16 @@ def gradient_penalty(
     x_hat = interpolate(real.detach(), fake.detach(), eps)
     norms = gradient_norms(critic, x_hat, group)
     return weight * ((norms - 1.0) ** 2).mean()
+
+
+def refuse_float16(precision: str) -> None:
+    """fp16 with a gradient penalty: the penalty's inner gradient is taken in float16 without loss
+    scaling and under- or overflows (NaN losses are a known WGAN-GP report)."""
+    if str(precision) in FLOAT16_PRECISIONS:
+        raise SettingError(
+            f"precision {precision} is not supported with a gradient penalty: the penalty's inner gradient is "
+            "taken in float16 without loss scaling and under- or overflows (NaN losses are a known WGAN-GP "
+            "report); use --trainer.precision bf16-mixed (same speed on GPUs that have it) or 32-true")
 
 
 def refuse_batch_norm(model: str, discriminator: nn.Module, name: str) -> None:

@@ -139,7 +139,7 @@ class GenerativeMetrics(L.Callback):
         callback_metrics gets them too, so ModelCheckpoint can monitor e.g. val/fid_10k.
         The row carries ``train/iteration``: its step is an optimizer-step count (n_critic +
         n_gen per iteration), so a reader plotting against iterations needs no model hparams."""
-        trainer.callback_metrics.update({k: torch.tensor(v) for k, v in values.items()})
+        trainer.callback_metrics.update({k: torch.tensor(v) for k, v in values.items()})  # cpu: a logged scalar
         if trainer.is_global_zero:
             for logger in trainer.loggers:
                 logger.log_metrics({**values, "train/iteration": float(iteration)}, step=trainer.global_step)

@@ -48,8 +48,8 @@ class ConditionalAccuracy(Metric):
             raise ValueError(f"num_classes must be >= 1, got {num_classes}")
         self.num_classes = num_classes
         # per conditioning label; compute() sums them
-        self.add_state("correct", torch.zeros(num_classes, dtype=torch.long), dist_reduce_fx="sum")
-        self.add_state("total", torch.zeros(num_classes, dtype=torch.long), dist_reduce_fx="sum")
+        self.add_state("correct", torch.zeros(num_classes, dtype=torch.long), dist_reduce_fx="sum")  # cpu: a metric state, moved with the metric
+        self.add_state("total", torch.zeros(num_classes, dtype=torch.long), dist_reduce_fx="sum")  # cpu: a metric state, moved with the metric
 
     def update(self, logits: Tensor, labels: Tensor) -> None:
         if logits.ndim != 2 or logits.shape[1] != self.num_classes:
@@ -111,9 +111,9 @@ class IntraFID(Metric):
         self.num_classes, self.num_features = num_classes, num_features
         k, d = num_classes, num_features
         for side in ("real", "fake"):
-            self.add_state(f"{side}_sum", torch.zeros(k, d, dtype=torch.float64), dist_reduce_fx="sum")
-            self.add_state(f"{side}_outer_sum", torch.zeros(k, d, d, dtype=torch.float64), dist_reduce_fx="sum")
-            self.add_state(f"{side}_count", torch.zeros(k, dtype=torch.long), dist_reduce_fx="sum")
+            self.add_state(f"{side}_sum", torch.zeros(k, d, dtype=torch.float64), dist_reduce_fx="sum")  # cpu: a metric state, moved with the metric
+            self.add_state(f"{side}_outer_sum", torch.zeros(k, d, d, dtype=torch.float64), dist_reduce_fx="sum")  # cpu: a metric state, moved with the metric
+            self.add_state(f"{side}_count", torch.zeros(k, dtype=torch.long), dist_reduce_fx="sum")  # cpu: a metric state, moved with the metric
 
     def update(self, features: Tensor, labels: Tensor, real: bool) -> None:
         if features.ndim != 2 or features.shape[1] != self.num_features:

@@ -165,7 +165,7 @@ class ModeCoverage(Callback):
         # step of that batch's own train row; after the last batch its counter is k + 1.
         batches = getattr(trainer.fit_loop.epoch_loop, "_batches_that_stepped", None)
         step = batches - 1 if isinstance(batches, int) and batches > 0 else trainer.global_step
-        trainer.callback_metrics.update({k: torch.tensor(v) for k, v in metrics.items()})
+        trainer.callback_metrics.update({k: torch.tensor(v) for k, v in metrics.items()})  # cpu: a logged scalar
         for logger in trainer.loggers:  # Lightning's loggers write on global rank 0 only
             logger.log_metrics(metrics, step=step)
             logger.save()

@@ -103,7 +103,7 @@ def _check_points(name: str, x: Tensor) -> None:
 
 
 def _check_sigmas(sigmas: Sequence[float] | Tensor) -> Tensor:
-    s = torch.as_tensor(sigmas, dtype=torch.float64).detach().cpu()
+    s = torch.as_tensor(sigmas, dtype=torch.float64).detach().cpu()  # cpu: bandwidths, a small CPU list
     if s.ndim != 1 or s.numel() == 0:
         raise ValueError(f"sigmas must be a non-empty 1-D sequence of bandwidths, got shape {tuple(s.shape)}")
     if not (torch.isfinite(s).all() and (s > 0).all()):

@@ -45,8 +45,8 @@ class ClassCoverage(Metric):
     def __init__(self, num_classes: int, threshold: float = COVERAGE_THRESHOLD, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.threshold = threshold
-        self.add_state("real_counts", torch.zeros(num_classes, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("fake_counts", torch.zeros(num_classes, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("real_counts", torch.zeros(num_classes, dtype=torch.float64), dist_reduce_fx="sum")  # cpu: a metric state, moved with the metric
+        self.add_state("fake_counts", torch.zeros(num_classes, dtype=torch.float64), dist_reduce_fx="sum")  # cpu: a metric state, moved with the metric
 
     def update(self, logits: Tensor, real: bool) -> None:
         counts = torch.bincount(logits.argmax(dim=1), minlength=self.real_counts.numel()).to(self.real_counts)

@@ -23,7 +23,7 @@ class SeededSubsets:
 
     def _draw(self, n: int) -> Tensor:
         generator = self.generator if self.generator is not None else torch.Generator()
-        return torch.randperm(n, generator=generator)  # on the CPU, as torchmetrics draws it
+        return torch.randperm(n, generator=generator)  # cpu: a CPU generator, as torchmetrics draws it
 
 
 class SeededKID(SeededSubsets, KernelInceptionDistance):

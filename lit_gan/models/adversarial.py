@@ -32,6 +32,7 @@ import lightning as L
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor
 
+from lit_gan.errors import SettingError
 from lit_gan.models import compile as compiling
 from lit_gan.models import rng
 from lit_gan.training import divergence
@@ -174,7 +175,7 @@ class AdversarialModel(L.LightningModule):
     def on_fit_start(self) -> None:
         precision = str(self.trainer.precision)
         if self.grad_clip is not None and precision == "16-mixed":
-            raise ValueError(
+            raise SettingError(
                 "grad_clip with precision 16-mixed would clip loss-scaled gradients; "
                 "use precision bf16-mixed or 32 (bf16 needs no loss scaling)"
             )

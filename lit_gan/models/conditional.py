@@ -27,12 +27,11 @@ from typing import Any, Literal, Sequence
 import torch
 from torch import Tensor, nn
 
-from lit_gan.losses.gradient_penalty import gradient_penalty, refuse_batch_norm
+from lit_gan.losses.gradient_penalty import gradient_penalty, refuse_batch_norm, refuse_float16
 from lit_gan.models.batch_stats import SampleMode
 from lit_gan.nets.conditional import ACGAN_DISCRIMINATORS, DISCRIMINATORS, build_conditional_nets
 from lit_gan.models.gan import GAN, NoiseName
 from lit_gan.models.optim import OptimizerName, ScheduleName
-from lit_gan.models.wgan import FLOAT16_PRECISIONS
 
 
 class ConditionalGAN(GAN):
@@ -131,7 +130,7 @@ class ConditionalGAN(GAN):
         name, k = type(self).__name__, self.num_classes
         if labels is None:
             raise ValueError(f"{name} is conditional: pass labels, a LongTensor of {n} class indices in [0, {k})")
-        labels = torch.as_tensor(labels)
+        labels = torch.as_tensor(labels)  # cpu: a list or array given; a tensor keeps its device
         if labels.is_complex() or labels.dtype == torch.bool:
             raise ValueError(f"{name}: labels must be integer class indices, got dtype {labels.dtype}")
         if labels.is_floating_point():
@@ -172,7 +171,7 @@ class ConditionalGAN(GAN):
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
         """n samples; labels default to 0, 1, ..., K-1, 0, 1, ... (every class in turn)."""
         if labels is None:
-            labels = torch.arange(n) % self.num_classes
+            labels = torch.arange(n, device=self.device) % self.num_classes
         return self.generate(self.noise(n, generator), labels)
 
     # ---- losses -------------------------------------------------------------------
@@ -228,10 +227,8 @@ class ConditionalGAN(GAN):
 
     def on_fit_start(self) -> None:
         super().on_fit_start()
-        precision = str(self.trainer.precision)
-        if self.gp_weight > 0 and precision in FLOAT16_PRECISIONS:
-            raise ValueError(f"precision {precision} is not supported with a gradient penalty (its inner gradient is "
-                             "not loss-scaled); use --trainer.precision bf16-mixed or 32-true")
+        if self.gp_weight > 0:
+            refuse_float16(self.trainer.precision)
 
 
 class CGAN(ConditionalGAN):

@@ -39,8 +39,8 @@ class ImagePool:
             if len(self.images) < self.size:
                 self.images.append(image.clone())
                 out.append(image)
-            elif torch.rand(()) < 0.5:
-                slot = int(torch.randint(len(self.images), ()))
+            elif torch.rand(()) < 0.5:  # cpu: a coin flip read on the host (history images stay on their device)
+                slot = int(torch.randint(len(self.images), ()))  # cpu: a slot index read on the host
                 out.append(self.images[slot].clone())
                 self.images[slot] = image.clone()
             else:
@@ -48,7 +48,7 @@ class ImagePool:
         return torch.stack(out)
 
     def state_dict(self) -> dict:
-        stored = torch.stack(self.images).cpu() if self.images else torch.empty(0)
+        stored = torch.stack(self.images).cpu() if self.images else torch.empty(0)  # cpu: an empty pool's saved state
         return {"size": self.size, "images": stored}
 
     def load_state_dict(self, state: dict, device: torch.device | str = "cpu") -> None:

@@ -36,7 +36,7 @@ def optimizer_problem(name: OptimizerName, lr: float, betas: tuple[float, float]
     """Why torch would refuse these settings (None: it accepts them). Asked when a model is
     built, so a bad setting stops the run before it starts, not at ``configure_optimizers``."""
     try:
-        build_optimizer([nn.Parameter(torch.zeros(1))], name, lr, betas, momentum)
+        build_optimizer([nn.Parameter(torch.zeros(1))], name, lr, betas, momentum)  # cpu: a probe parameter: asks torch whether it accepts the settings
     except ValueError as err:
         return str(err)
     return None

@@ -26,7 +26,7 @@ from typing import Any, Literal, Sequence
 import torch
 from torch import Tensor
 
-from lit_gan.losses.gradient_penalty import gradient_penalty, refuse_batch_norm
+from lit_gan.losses.gradient_penalty import gradient_penalty, refuse_batch_norm, refuse_float16
 from lit_gan.losses.wasserstein import clip_weights_, wasserstein_estimate
 from lit_gan.models.batch_stats import SampleMode
 from lit_gan.models.gan import GAN, NoiseName, real_images
@@ -35,7 +35,6 @@ from lit_gan.nets.remedies import pack_of
 
 # Precisions whose autocast/parameters are float16: the penalty's inner gradient
 # would need the GradScaler's scale applied to it, which Lightning's manual_backward does not do.
-FLOAT16_PRECISIONS = ("16-mixed", "16-true", "16")
 
 
 class WGAN(GAN):
@@ -179,13 +178,8 @@ class WGAN(GAN):
 
     def on_fit_start(self) -> None:
         super().on_fit_start()
-        precision = str(self.trainer.precision)
-        if self.gp_weight > 0 and precision in FLOAT16_PRECISIONS:
-            raise ValueError(
-                f"precision {precision} is not supported with a gradient penalty: the penalty's inner gradient is "
-                "taken in float16 without loss scaling and under- or overflows (NaN losses are a known WGAN-GP "
-                "report); use --trainer.precision bf16-mixed (same speed on GPUs that have it) or 32-true"
-            )
+        if self.gp_weight > 0:
+            refuse_float16(self.trainer.precision)
 
 
 class WGANGP(WGAN):

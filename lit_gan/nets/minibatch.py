@@ -44,8 +44,8 @@ class MinibatchDiscrimination(nn.Module):
             raise ValueError(f"minibatch discrimination needs kernels >= 1 and kernel_dim >= 1, "
                              f"got kernels={kernels}, kernel_dim={kernel_dim}")
         self.in_features, self.kernels, self.kernel_dim = in_features, kernels, kernel_dim
-        self.T = nn.Parameter(torch.randn(in_features, kernels * kernel_dim) * MD_INIT_STD)  # (A, B*C)
-        self.bias = nn.Parameter(torch.full((kernels,), MD_INIT_BIAS))
+        self.T = nn.Parameter(torch.randn(in_features, kernels * kernel_dim) * MD_INIT_STD)  # cpu: a parameter's initial value, moved with the module; (A, B*C)
+        self.bias = nn.Parameter(torch.full((kernels,), MD_INIT_BIAS))  # cpu: a parameter's initial value, moved with the module
 
     @property
     def out_features(self) -> int:

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from lit_gan.errors import SettingError
 from lit_gan.losses import OBJECTIVES
 from lit_gan.models import ACGAN, CGAN, ConditionalDCGAN, ConditionalGAN, ProjectionGAN
 from tests.models.test_gan import StepSpy, _changed, _params, _trainer
@@ -212,7 +213,8 @@ def test_acgan_refuses_a_discriminator_without_class_head_and_a_negative_weight(
 def test_gradient_penalty_refuses_float16_precision():
     model = _model(ProjectionGAN, gp_weight=10.0)
     model.trainer = SimpleNamespace(precision="16-mixed")
-    with pytest.raises(ValueError, match="precision 16-mixed.*bf16-mixed"):
+    # a SettingError: one line and exit 2 from the CLI (a plain ValueError here was a traceback, exit 1)
+    with pytest.raises(SettingError, match="precision 16-mixed.*bf16-mixed"):
         model.on_fit_start()
 
 

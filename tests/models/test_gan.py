@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from lit_gan.errors import SettingError
 from lit_gan.losses.adversarial import discriminator_loss, generator_loss_minimax, generator_loss_non_saturating
 from lit_gan.models import DCGAN, GAN
 from lit_gan.models.optim import ramped_momentum
@@ -448,7 +449,8 @@ def test_grad_clip_bounds_every_update_gradient_norm():
 def test_grad_clip_refuses_16_mixed_precision():
     model = _dcgan(grad_clip=1.0)
     model.trainer = SimpleNamespace(precision="16-mixed")
-    with pytest.raises(ValueError, match="grad_clip with precision 16-mixed.*bf16-mixed"):
+    # a SettingError: one line and exit 2 from the CLI (a plain ValueError here was a traceback, exit 1)
+    with pytest.raises(SettingError, match="grad_clip with precision 16-mixed.*bf16-mixed"):
         model.on_fit_start()
     for ok in ("bf16-mixed", "32-true"):
         model.trainer = SimpleNamespace(precision=ok)

@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from lit_gan.errors import SettingError
 from lit_gan.evaluation.checkpoints import load_model
 from lit_gan.losses.gradient_penalty import gradient_penalty
 from lit_gan.losses.wasserstein import critic_loss, generator_loss
@@ -237,7 +238,8 @@ def test_float16_is_refused_with_a_penalty_only():
     model = _ring_model()
     for bad in ("16-mixed", "16-true"):
         model.trainer = SimpleNamespace(precision=bad)
-        with pytest.raises(ValueError, match=f"precision {bad} is not supported with a gradient penalty.*bf16-mixed"):
+        # a SettingError: one line and exit 2 from the CLI (a plain ValueError here was a traceback, exit 1)
+        with pytest.raises(SettingError, match=f"precision {bad} is not supported with a gradient penalty.*bf16-mixed"):
             model.on_fit_start()
     for ok in ("bf16-mixed", "32-true"):
         model.trainer = SimpleNamespace(precision=ok)
