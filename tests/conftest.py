@@ -40,3 +40,31 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+LAUNCHER_VARS = ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK", "LOCAL_RANK", "NODE_RANK", "LOCAL_WORLD_SIZE")
+
+
+@pytest.fixture(autouse=True)
+def _no_process_group_left_behind():
+    """A test that leaves a process group or DDP launcher variables in this process (an in-process
+    fit with a DDP strategy on one device does both) makes every later multi-process run inherit
+    them: its ranks then wait for peers that never come. Fail that test, and clean up."""
+    import os
+
+    import torch.distributed as dist
+
+    before = {name: os.environ.get(name) for name in LAUNCHER_VARS}
+    yield
+    leaked = [name for name in LAUNCHER_VARS if os.environ.get(name) != before[name]]
+    for name in leaked:
+        if before[name] is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before[name]
+    group = dist.is_available() and dist.is_initialized()
+    if group:
+        dist.destroy_process_group()
+    assert not group and not leaked, (f"the test left a torch.distributed process group ({group}) or launcher "
+                                      f"variables {leaked} in the pytest process: later DDP subprocesses inherit them "
+                                      "and hang; run multi-process code in a subprocess or tear it down")

@@ -318,11 +318,14 @@ def test_sync_batchnorm_on_cpu_processes_is_refused_in_one_line(tmp_path, monkey
     now the parent refuses before any process starts. One process runs (it never syncs)."""
     monkeypatch.chdir(tmp_path)
     args = [*toy_args(tmp_path / "runs", iterations=1), "--trainer.sync_batchnorm", "true",
-            "--trainer.accelerator", "cpu", "--trainer.strategy", "ddp_find_unused_parameters_true"]
+            "--trainer.accelerator", "cpu"]
+    ddp = ["--trainer.strategy", "ddp_find_unused_parameters_true"]
     with monkeypatch.context() as m, pytest.raises(UserError, match=r"^--trainer.sync_batchnorm true needs GPUs.* "
                                                                       r"2 cpu processes; drop it"):
         m.setattr(GANCLI, "fit", lambda *a, **k: pytest.fail("2 CPU processes were about to be spawned"))
-        main(["fit", *args, "--trainer.devices", "2"])
+        main(["fit", *args, *ddp, "--trainer.devices", "2"])
+    # one process (not the DDP strategy: in this pytest process it would start a process group
+    # that later multi-process tests inherit, tests/conftest.py)
     main(["fit", *args, "--trainer.devices", "1"])
 
 
