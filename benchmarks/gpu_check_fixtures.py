@@ -32,9 +32,11 @@ import lightning as L
 
 
 class SignalAt(L.Callback):
-    """SIGTERM to this process after critic step SIGNAL_AT_BATCH (lit_gan saves, then exits 143)."""
+    """SIGTERM to this process after critic step SIGNAL_AT_BATCH (lit_gan saves, then exits 143);
+    with several processes only rank SIGNAL_AT_RANK gets it (the others must follow)."""
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        if pl_module.batches_seen == int(os.environ["SIGNAL_AT_BATCH"]):
+        if (pl_module.batches_seen == int(os.environ["SIGNAL_AT_BATCH"])
+                and trainer.global_rank == int(os.environ.get("SIGNAL_AT_RANK", "0"))):
             os.kill(os.getpid(), signal.SIGTERM)
 '''
 
@@ -110,4 +112,5 @@ def write_all(work: Path) -> dict[str, Path | str]:
     write_mnist(data / "mnist")
     (work / "gpu_check_callbacks.py").write_text(CALLBACKS)
     return {"mnist": data / "mnist", "images": data, "paired": write_paired(data), "unpaired": write_unpaired(data),
-            "extractor": write_extractor(work / "tiny_extractor.pt2"), "callbacks": work}
+            "extractor": write_extractor(work / "tiny_extractor.pt2"), "callbacks": work,
+            "reference_cache": work / "reference_cache"}
