@@ -42,7 +42,10 @@ def _one_torch_thread():
     torch.set_num_threads(before)
 
 
-LAUNCHER_VARS = ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK", "LOCAL_RANK", "NODE_RANK", "LOCAL_WORLD_SIZE")
+# a child seeing these believes a launcher started it and waits for peers that never come
+RANK_VARS = ("WORLD_SIZE", "RANK", "LOCAL_RANK", "NODE_RANK", "LOCAL_WORLD_SIZE")
+# harmless to a child, but put back (an in-process `evaluate --devices 2` sets them)
+RENDEZVOUS_VARS = ("MASTER_ADDR", "MASTER_PORT")
 
 
 @pytest.fixture(autouse=True)
@@ -54,14 +57,15 @@ def _no_process_group_left_behind():
 
     import torch.distributed as dist
 
-    before = {name: os.environ.get(name) for name in LAUNCHER_VARS}
+    before = {name: os.environ.get(name) for name in RANK_VARS + RENDEZVOUS_VARS}
     yield
-    leaked = [name for name in LAUNCHER_VARS if os.environ.get(name) != before[name]]
-    for name in leaked:
+    changed = [name for name, value in before.items() if os.environ.get(name) != value]
+    for name in changed:
         if before[name] is None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = before[name]
+    leaked = [name for name in changed if name in RANK_VARS]
     group = dist.is_available() and dist.is_initialized()
     if group:
         dist.destroy_process_group()
