@@ -60,7 +60,7 @@ def accuracy(model, extractor_path: str, per_class: int = 1000) -> float:
     correct = 0
     start = 0
     for batch in sample_rows(model, n, 0, range(n), 500, plan):
-        logits = extractor(to_uint8(batch)).logits
+        logits = extractor(to_uint8(batch)).logits.cpu()  # features stay on the extractor's device
         correct += int((logits.argmax(1) == plan.labels(range(start, start + len(batch)))).sum())
         start += len(batch)
     return correct / n

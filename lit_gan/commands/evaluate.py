@@ -120,7 +120,7 @@ def run(fabric, args, datamodule: LightningDataModule, metrics: list[str] | None
         extractor = load_extractor(args.feature_extractor, fabric.device, args.inception_weights)
     values, card = evaluate_source(source, datamodule, protocol, extractor, ReferenceCache(args.cache_dir),
                                    progress=not args.no_progress and fabric.global_rank == 0, domain=args.domain,
-                                   min_count=args.min_count)
+                                   min_count=args.min_count, device=fabric.device)
     return {"metrics": values, "protocol": card}
 
 

@@ -93,7 +93,7 @@ def pool_logits(model, search: int, seed: int, label: int | None, extractor, bat
             if logits is None:
                 raise ArithmeticInputError(f"{extractor.name} gives features but no class logits: it cannot choose "
                                            "groups by class; use a classifier (python -m lit_gan train-classifier)")
-            parts.append(logits)
+            parts.append(logits.cpu())  # picked and saved on the CPU; the extractor's device may be a GPU
             bar.update(batch.shape[0])
     return torch.cat(parts)
 
@@ -180,7 +180,8 @@ def run_arithmetic(model, expression: str, seed: int = 0, search: int = 2000, pe
     out = ArithmeticResult(expression, seed, label, search, noise_scale, terms, descriptions, indices, scores,
                            group_z, means, result, neighbours, members, rest[: len(terms)], rest[len(terms):], note)
     if extractor is not None:
-        out.neighbour_logits = extractor(to_uint8(out.neighbour_images)).logits
+        logits = extractor(to_uint8(out.neighbour_images)).logits
+        out.neighbour_logits = None if logits is None else logits.cpu()  # saved with numpy
     return out
 
 

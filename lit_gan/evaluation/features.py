@@ -11,6 +11,9 @@ Every rank calls ``Evaluator.evaluate`` together (from a callback under DDP, or 
    ``num_samples`` (N // K each, the remainder spread);
 3. the registry's feature metrics (lit_gan.evaluation.registry) get each rank's shards and
    ``compute()`` syncs them on every rank.
+
+Features stay on the extractor's device and the metrics compute there (float64; float32 on
+MPS: lit_gan.metrics.device); only the cache keeps them on the CPU.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from lit_gan.distributed import collective_device, gather_rows, rank_zero_decide
 from lit_gan.evaluation import registry
 from lit_gan.evaluation.real import SPLITS
 from lit_gan.metrics import scores
+from lit_gan.metrics.device import card as device_card
+from lit_gan.metrics.device import feature_dtype, place
 from lit_gan.metrics.extractors import FeatureExtractor, Features
 from lit_gan.metrics.reference_cache import CACHE_FORMAT, ReferenceCache, cache_key, images_digest, versions
 
@@ -94,7 +99,12 @@ class Evaluator:
         return {"images_sha256": images_digest(real), "n_real": len(real), "what": label,
                 "extractor_sha256": self.extractor.sha256, "resize": self.extractor.resize_note(tuple(real.shape[1:])),
                 "format": CACHE_FORMAT, "torch": vs["torch"].split("+")[0], "torchmetrics": vs["torchmetrics"],
-                "torch_fidelity": vs.get("torch_fidelity")}
+                "torch_fidelity": vs.get("torch_fidelity")} | self._dtype_part()
+
+    def _dtype_part(self) -> dict[str, str]:
+        """float32 features (MPS) get keys of their own; float64 entries keep the keys they had."""
+        dtype = feature_dtype(self.extractor.device)
+        return {} if dtype == torch.float64 else {"dtype": str(dtype)}
 
     def reference(self, real: Tensor, label: str) -> Features:
         """Features of all real images, on every rank: cached, or extracted shard-wise."""
@@ -105,8 +115,10 @@ class Evaluator:
             return self._reference[1]
         # Caches may be node-local: rank 0 reads its own and sends a hit to every rank; on a
         # miss all ranks extract together (a rank deciding alone skips the others' collectives).
-        features = rank_zero_decides(lambda: self.cache.load(key, label))
+        features = rank_zero_decides(lambda: self.cache.load(key, label))  # on the CPU
         self.last_cache_hit = features is not None
+        if features is not None:
+            features = features.to(self.extractor.device)  # where extracted features would be
         if features is None:
             rank, size = world()
             rows = shard(len(real), rank, size)
@@ -145,8 +157,9 @@ class Evaluator:
         fake = extract(self.extractor, fake_batches(rows), len(rows), "generated features", self.progress and rank == 0)
         if fake.pool.shape[0] != len(rows):
             raise ValueError(f"expected {len(rows)} generated samples on rank {rank}, got {fake.pool.shape[0]}")
-        for metric in metrics.values():  # their compute() syncs: NCCL needs them on the GPU
-            metric.to(collective_device())
+        device = metric_device(fake.pool.device)
+        for metric in metrics.values():
+            place(metric, device)
         real_rows = shard(len(real), rank, size)
         registry.update(metrics, reference.slice(real_rows), real=True,
                         labels=real_labels[real_rows.start : real_rows.stop] if real_labels is not None else None)
@@ -162,4 +175,11 @@ class Evaluator:
                 "conversion": "[-1, 1] -> uint8 by clamp and round, for real and generated images alike",
                 "kid": {"subsets": p.kid_subsets, "subset_size": scores.kid_subset_size(len(real), p.num_samples, p.kid_subset_size)},
                 "is_splits": scores.IS_SPLITS, "classes_threshold": scores.COVERAGE_THRESHOLD,
-                "processes": world()[1], "versions": versions(), "protocol": asdict(p)}
+                "processes": world()[1], "versions": versions(), "protocol": asdict(p),
+                "features": device_card(self.extractor.device)}
+
+
+def metric_device(features: torch.device) -> torch.device:
+    """Where the metrics compute: with the features, except that NCCL syncs CUDA tensors only."""
+    collective = collective_device()
+    return collective if collective.type == "cuda" else features

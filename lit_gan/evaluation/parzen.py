@@ -8,6 +8,7 @@ The centres are G's continuous outputs, as the authors' parzen_ll.py (it evaluat
 generator's sigmoid outputs, never rounded to 8 bits): callers pass float batches in
 [-1, 1]. uint8 batches (a samples file without a float copy) still work; the card then
 says the pixels were rounded. Real images are uint8 / 255, as MNIST's own pixels.
+Everything runs on the evaluation's device (``device``: float64; float32 on MPS).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from torch import Tensor
 
 from lit_gan.distributed import gather_rows, shard, world
 from lit_gan.evaluation.real import real_images, split_dataset
+from lit_gan.metrics.device import card as device_card
 from lit_gan.metrics.parzen import NUM_VAL, SIGMAS, best_sigma, flatten_unit, parzen_log_likelihoods, summarize
 
 
@@ -43,7 +45,7 @@ def parzen_metric(ctx) -> tuple[dict[str, float], dict[str, Any]]:
         floats = source.float_batches(rows, batch_size)
         return floats if floats is not None else source.uint8_batches(rows, batch_size)
 
-    return parzen_window(batches, source.num, ctx.datamodule, ctx.protocol.split, ctx.progress)
+    return parzen_window(batches, source.num, ctx.datamodule, ctx.protocol.split, ctx.progress, ctx.device)
 
 
 def parzen_on_points(samples: Tensor, val: Tensor, test: Tensor, progress: bool = False
@@ -58,20 +60,22 @@ def parzen_on_points(samples: Tensor, val: Tensor, test: Tensor, progress: bool 
 
 
 def parzen_window(fake_batches: Callable[[range], Iterable[Tensor]], num: int, datamodule, split: str,
-                  progress: bool = False) -> tuple[dict[str, float], dict[str, Any]]:
-    """Mean test log-likelihood (nats) +- standard error, and the protocol's card."""
+                  progress: bool = False, device: str | torch.device = "cpu"
+                  ) -> tuple[dict[str, float], dict[str, Any]]:
+    """Mean test log-likelihood (nats) +- standard error, and the protocol's card; computed on ``device``."""
     rank, size = world()
-    local = torch.cat([b.cpu() for b in fake_batches(shard(num, rank, size))])
+    local = torch.cat([b.to(device) for b in fake_batches(shard(num, rank, size))])
     gathered = gather_rows(local)
     rounded = not gathered.is_floating_point()
     samples = flatten_unit(gathered if rounded else gathered.clamp(-1, 1))  # clamped as to_uint8 would
-    val = flatten_unit(real_images(datamodule, "val", min(NUM_VAL, len(split_dataset(datamodule, "val")))))
-    test = flatten_unit(real_images(datamodule, split))
+    val = flatten_unit(real_images(datamodule, "val", min(NUM_VAL, len(split_dataset(datamodule, "val")))).to(device))
+    test = flatten_unit(real_images(datamodule, split).to(device))
     mean, sem, sigma, val_means = parzen_on_points(samples, val, test, progress)
     card = {"n_samples": num, "n_val": len(val), "n_test": len(test), "split": split, "pixels": "[0, 1]; real: uint8 / 255",
             "generated": ("uint8 / 255: rounded samples, not the protocol's float outputs" if rounded
                           else "float G(z) in [-1, 1] -> (x + 1) / 2, clamped to [0, 1], not rounded (the protocol)"),
             "sigmas": [float(s) for s in SIGMAS], "val_mean_per_sigma": [float(v) for v in val_means],
-            "source": "Goodfellow et al. 2014, Table 1 protocol (Parzen window, sigma chosen on validation)"}
+            "source": "Goodfellow et al. 2014, Table 1 protocol (Parzen window, sigma chosen on validation)",
+            "computed": device_card(samples.device)}
     return {"parzen_ll": float(mean), "parzen_ll_sem": float(sem), "parzen_sigma": sigma}, card
 

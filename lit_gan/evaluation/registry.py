@@ -28,13 +28,12 @@ from typing import Any
 import torch
 from torch import Tensor
 from torchmetrics import Metric
-from torchmetrics.image.fid import FrechetInceptionDistance
 
 from lit_gan.metrics.conditional import ConditionalAccuracy, IntraFID
 from lit_gan.metrics.extractors import Features
 from lit_gan.metrics.prdc import DC_K, PR_K, PRDC
-from lit_gan.metrics.scores import (IS_SPLITS, KID_SUBSET_SIZE, KID_SUBSETS, ClassCoverage, PassThrough, count_tag,
-                                    fid_from_symmetric_roots, kid_subset_size)
+from lit_gan.metrics.scores import (IS_SPLITS, KID_SUBSET_SIZE, KID_SUBSETS, ClassCoverage, FeatureFID, PassThrough,
+                                    count_tag, fid_from_symmetric_roots, kid_subset_size)
 from lit_gan.metrics.seeded import SeededInceptionScore, SeededKID, SeededSubsets
 
 
@@ -154,7 +153,7 @@ def _kid(ctx: FeatureContext) -> Metric:
 
 REGISTRY: dict[str, FeatureMetric | SampleMetric] = {m.name: m for m in (
     FeatureMetric("fid", "Frechet distance of features (Heusel et al. 2017)", frozenset({"features"}), ("fid_{n}",),
-                  lambda ctx: FrechetInceptionDistance(feature=PassThrough(ctx.num_features)), _pool,
+                  lambda ctx: FeatureFID(feature=PassThrough(ctx.num_features)), _pool,
                   lambda v: (v,)),
     FeatureMetric("kid", "kernel distance, mean and std over subsets (Binkowski et al. 2018)", frozenset({"features"}),
                   ("kid_{n}", "kid_{n}_std"), _kid, _pool, lambda v: (v[0], v[1])),

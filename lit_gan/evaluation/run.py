@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
+
 from lit_gan.distributed import world
 from lit_gan.evaluation import registry
 from lit_gan.evaluation.features import Evaluator, Protocol, sampling_card
@@ -32,6 +34,7 @@ class SampleContext:
     progress: bool = False
     min_count: int = MIN_COUNT
     warnings: list[str] = field(default_factory=list)
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))  # where a metric computes (Parzen)
 
     def warn(self, message: str) -> None:
         if world()[0] == 0:
@@ -46,8 +49,10 @@ def run_sample_metric(name: str, ctx: SampleContext) -> tuple[dict[str, Any], di
 
 def evaluate(source: Source, datamodule, protocol: Protocol, extractor: FeatureExtractor | None = None,
              cache: ReferenceCache | None = None, progress: bool = False, domain: str | None = None,
-             min_count: int = MIN_COUNT) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Score ``source`` against ``datamodule``'s ``protocol.split``; (values, protocol card)."""
+             min_count: int = MIN_COUNT, device: str | torch.device | None = None
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Score ``source`` against ``datamodule``'s ``protocol.split``; (values, protocol card). Sample
+    metrics compute on ``device`` (default: the extractor's, else the CPU)."""
     registry.check_names(protocol.metrics)
     feature_names = [m for m in protocol.metrics if m in registry.FEATURE_METRICS]
     values: dict[str, Any] = {}
@@ -68,7 +73,8 @@ def evaluate(source: Source, datamodule, protocol: Protocol, extractor: FeatureE
     card["source"] = source.card()
     if isinstance(source, GeneratorSource):
         card["sampling"] = sampling_card(source.model)
-    ctx = SampleContext(source, datamodule, protocol, progress, min_count)
+    device = torch.device(device if device is not None else extractor.device if extractor is not None else "cpu")
+    ctx = SampleContext(source, datamodule, protocol, progress, min_count, device=device)
     for name in protocol.metrics:
         if name in registry.SAMPLE_METRICS:
             found, metric_card = run_sample_metric(name, ctx)

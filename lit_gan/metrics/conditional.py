@@ -19,6 +19,8 @@ import torch
 from torch import Tensor
 from torchmetrics import Metric
 
+from lit_gan.metrics.device import feature_dtype
+
 
 def _check_labels(labels: Tensor, n: int, num_classes: int, what: str) -> Tensor:
     if labels.ndim != 1 or labels.shape[0] != n:
@@ -65,14 +67,16 @@ class ConditionalAccuracy(Metric):
         total = self.total.sum()
         if total == 0:
             raise ValueError("ConditionalAccuracy: no samples; call update(logits, labels) before compute()")
-        return self.correct.sum().double() / total.double()
+        dtype = feature_dtype(total.device)  # float64; float32 on MPS
+        return self.correct.sum().to(dtype) / total.to(dtype)
 
     def per_class(self) -> Tensor:
         """(K,) accuracy per conditioning label over all ranks (NaN where none was generated)."""
         with self.sync_context(dist_sync_fn=self.dist_sync_fn, process_group=self.process_group):
             correct, total = self.correct.clone(), self.total.clone()
-        return torch.where(total > 0, correct.double() / total.clamp(min=1).double(),
-                           torch.full_like(total, float("nan"), dtype=torch.float64))
+        dtype = feature_dtype(total.device)
+        return torch.where(total > 0, correct.to(dtype) / total.clamp(min=1).to(dtype),
+                           torch.full_like(total, float("nan"), dtype=dtype))
 
 
 def frechet_distance(mu_r: Tensor, cov_r: Tensor, mu_f: Tensor, cov_f: Tensor) -> Tensor:
@@ -80,9 +84,11 @@ def frechet_distance(mu_r: Tensor, cov_r: Tensor, mu_f: Tensor, cov_f: Tensor) -
 
     tr sqrt(S_r S_f) = tr sqrt(R S_f R) with R = S_r^1/2: R S_f R is symmetric PSD, so
     eigh always converges (torchmetrics' eigvals(S_r S_f) may not with singular
-    covariances; same trick as lit_gan.metrics.scores.fid_from_symmetric_roots). float64.
+    covariances; same trick as lit_gan.metrics.scores.fid_from_symmetric_roots). float64
+    (float32 on MPS, which has none), on the inputs' device.
     """
-    mu_r, cov_r, mu_f, cov_f = (t.double() for t in (mu_r, cov_r, mu_f, cov_f))
+    dtype = feature_dtype(cov_r.device)
+    mu_r, cov_r, mu_f, cov_f = (t.to(dtype) for t in (mu_r, cov_r, mu_f, cov_f))
     values, vectors = torch.linalg.eigh(cov_r)
     root_r = (vectors * values.clamp(min=0).sqrt()) @ vectors.T
     cross = root_r @ cov_f @ root_r
@@ -122,7 +128,7 @@ class IntraFID(Metric):
         side = "real" if real else "fake"
         total, outer, count = (getattr(self, f"{side}{s}") for s in ("_sum", "_outer_sum", "_count"))
         labels = _check_labels(labels, features.shape[0], self.num_classes, "IntraFID").to(count.device)
-        x = features.to(device=total.device, dtype=torch.float64)
+        x = features.to(device=total.device, dtype=total.dtype)  # float64 (float32 when placed on MPS)
         total.index_add_(0, labels, x)
         count += torch.bincount(labels, minlength=self.num_classes)
         for c in labels.unique().tolist():
@@ -144,7 +150,7 @@ class IntraFID(Metric):
 
     def _stats(self, side: str, c: int) -> tuple[Tensor, Tensor]:
         """Mean and unbiased covariance (divides by n - 1, as torchmetrics and numpy.cov) of class c."""
-        n = getattr(self, f"{side}_count")[c].double()
+        n = getattr(self, f"{side}_count")[c].to(getattr(self, f"{side}_sum").dtype)
         mean = getattr(self, f"{side}_sum")[c] / n
         cov = (getattr(self, f"{side}_outer_sum")[c] - n * torch.outer(mean, mean)) / (n - 1)
         return mean, cov

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lit_gan.metrics.conversion import uint8_to_unit_range
+from lit_gan.metrics.device import feature_dtype
 from lit_gan.metrics.feature_module import load_feature_module
 from lit_gan.metrics.inception import InceptionFeatures, find_inception_weights, sha256_of
 
@@ -42,9 +43,19 @@ class Features:
         pick = slice(rows.start, rows.stop)
         return Features(self.pool[pick], None if self.logits is None else self.logits[pick])
 
+    def to(self, device: str | torch.device) -> "Features":
+        """On ``device``, in its feature dtype (float64; float32 on MPS)."""
+        dtype = feature_dtype(device)
+
+        def move(t: Tensor) -> Tensor:  # cast on whichever side has float64
+            return t.to(dtype).to(device) if feature_dtype(t.device) == torch.float64 else t.to(device).to(dtype)
+
+        return Features(move(self.pool), None if self.logits is None else move(self.logits))
+
 
 class FeatureExtractor:
-    """Callable: uint8 images (N, C, H, W) -> Features (float64, on CPU)."""
+    """Callable: uint8 images (N, C, H, W) -> Features on ``device``, in ``feature_dtype(device)``
+    (float64; float32 on MPS), where the metrics then compute."""
 
     def __init__(self, module: Any, name: str, sha256: str, input_shape: tuple[int, ...] | None,
                  takes_uint8: bool, meta: dict[str, Any] | None = None, device: str | torch.device = "cpu") -> None:
@@ -100,7 +111,8 @@ class FeatureExtractor:
         pool, logits = out if isinstance(out, (tuple, list)) else (out, None)
         if pool.dim() != 2 or pool.shape[0] != images.shape[0]:
             raise ValueError(f"{self.name} returned features of shape {tuple(pool.shape)}; expected (N, D)")
-        return Features(pool.double().cpu(), None if logits is None else logits.double().cpu())
+        dtype = feature_dtype(pool.device)  # the device that made them keeps them
+        return Features(pool.to(dtype), None if logits is None else logits.to(dtype))
 
     def card(self) -> dict[str, Any]:
         card = {"name": self.name, "sha256": self.sha256}

@@ -14,7 +14,8 @@ Per point x in R^d, with samples s_1..s_n::
     log p(x) = logsumexp_i(-||x - s_i||^2 / (2 sigma^2)) - log n - (d/2) log(2 pi sigma^2)
 
 Differences from the Theano original: everything here is float64 (Theano ran in floatX,
-usually float32), and squared distances come from ||x||^2 + ||s||^2 - 2 x.s (after
+usually float32; here float32 only on MPS, which has no float64: lit_gan.metrics.device) and
+runs on the samples' device, and squared distances come from ||x||^2 + ||s||^2 - 2 x.s (after
 centring both on the samples' mean, which shrinks the norms and so the cancellation error)
 rather than from explicit differences. Neither changes a reported digit.
 
@@ -35,17 +36,21 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from lit_gan.metrics.device import feature_dtype
+
 # Goodfellow et al. 2014, parzen_ll.py: numpy.logspace(--sigma_start -1, --sigma_end 0, num=--cross_val 10)
 SIGMAS = numpy.logspace(-1, 0, 10)
 # Table 1 protocol sizes (parzen_ll.py defaults: --num_samples 10000, --limit_size 1000).
 NUM_SAMPLES = 10_000
 NUM_VAL = 1_000
-_MAX_EXPONENT = 700.0  # exp(-700) ~ 1e-304, still a normal float64 (see parzen_log_likelihoods)
+# exp(-700) ~ 1e-304, still a normal float64; exp(-80) ~ 2e-35 a normal float32 (see parzen_log_likelihoods)
+_MAX_EXPONENT = {torch.float64: 700.0, torch.float32: 80.0}
 _RANGE_SLACK = 1e-3  # float images may overshoot [-1, 1] by this much (then are clamped)
 
 
 def flatten_unit(images: Tensor) -> Tensor:
-    """Images (N, ...) -> float64 (N, prod(...)) with pixels in [0, 1], the protocol's scale.
+    """Images (N, ...) -> float64 (N, prod(...)) with pixels in [0, 1], the protocol's scale,
+    on the images' device (float32 on MPS).
 
     uint8 is divided by 255; float images are taken to be in [-1, 1] (lit_gan's tanh
     outputs and data) and mapped by (x + 1) / 2, clamped to [0, 1]. Anything else is
@@ -59,13 +64,14 @@ def flatten_unit(images: Tensor) -> Tensor:
             "for a single image add the batch dimension with images.unsqueeze(0)"
         )
     flat = images.reshape(images.shape[0], -1)
+    dtype = feature_dtype(images.device)
     if images.dtype == torch.uint8:
-        return flat.to(torch.float64) / 255.0
+        return flat.to(dtype) / 255.0
     if not images.is_floating_point():
         raise ValueError(
             f"flatten_unit accepts uint8 images in [0, 255] or float images in [-1, 1], got dtype {images.dtype}"
         )
-    flat = flat.to(torch.float64)
+    flat = flat.to(dtype)
     if flat.numel() == 0:
         return flat
     if not torch.isfinite(flat).all():
@@ -102,13 +108,14 @@ def _check_points(name: str, x: Tensor) -> None:
         raise ValueError(f"{name} contains NaN or inf values")
 
 
-def _check_sigmas(sigmas: Sequence[float] | Tensor) -> Tensor:
-    s = torch.as_tensor(sigmas, dtype=torch.float64).detach().cpu()  # cpu: bandwidths, a small CPU list
-    if s.ndim != 1 or s.numel() == 0:
+def _check_sigmas(sigmas: Sequence[float] | Tensor) -> list[float]:
+    """The bandwidths as Python floats (numpy: no tensor, so none on a device without float64)."""
+    s = numpy.asarray(sigmas.detach().cpu() if isinstance(sigmas, Tensor) else sigmas, dtype=numpy.float64)
+    if s.ndim != 1 or s.size == 0:
         raise ValueError(f"sigmas must be a non-empty 1-D sequence of bandwidths, got shape {tuple(s.shape)}")
-    if not (torch.isfinite(s).all() and (s > 0).all()):
+    if not (numpy.isfinite(s).all() and (s > 0).all()):
         raise ValueError(f"every sigma must be finite and > 0, got {s.tolist()}")
-    return s
+    return s.tolist()
 
 
 @torch.no_grad()
@@ -120,11 +127,12 @@ def parzen_log_likelihoods(
     *,
     progress: bool = False,
 ) -> Tensor:
-    """log p(x) of every point under the Parzen window of every sigma: float64 (len(sigmas), m).
+    """log p(x) of every point under the Parzen window of every sigma: float64 (len(sigmas), m)
+    (float32 on MPS, which has no float64).
 
     samples (n, d) and points (m, d) are float, pixels in [0, 1]. Work happens on
     ``samples.device``; points move there one batch at a time, and the squared distances
-    of a batch (batch_size x n, float64) are computed once and reused for every sigma, so
+    of a batch (batch_size x n) are computed once and reused for every sigma, so
     memory stays at a few batch_size x n x 8 bytes. The result is on ``samples.device``.
     """
     _check_points("samples", samples)
@@ -139,20 +147,21 @@ def parzen_log_likelihoods(
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     sig = _check_sigmas(sigmas)
-    coef = [1.0 / (2.0 * s * s) for s in sig.tolist()]  # 1 / (2 sigma^2)
-    log_norm = [-math.log(n) - 0.5 * d * math.log(2.0 * math.pi * s * s) for s in sig.tolist()]
+    coef = [1.0 / (2.0 * s * s) for s in sig]  # 1 / (2 sigma^2)
+    log_norm = [-math.log(n) - 0.5 * d * math.log(2.0 * math.pi * s * s) for s in sig]
 
     device = samples.device
-    s64 = samples.to(torch.float64)
+    dtype = feature_dtype(device)
+    s64 = samples.to(dtype)
     centre = s64.mean(0)
     s64 = s64 - centre  # distances are translation invariant; smaller norms, less cancellation
     s_sq = s64.square().sum(1).unsqueeze(0)  # (1, n)
     m = points.shape[0]
-    out = torch.empty(len(coef), m, dtype=torch.float64, device=device)
+    out = torch.empty(len(coef), m, dtype=dtype, device=device)
     buf = None
     starts = range(0, m, batch_size)
     for start in tqdm(starts, desc="parzen", unit="batch", file=sys.stderr, disable=not progress):
-        x = points[start : start + batch_size].to(device=device, dtype=torch.float64) - centre  # (b, d)
+        x = points[start : start + batch_size].to(device=device, dtype=dtype) - centre  # (b, d)
         d2 = torch.addmm(s_sq, x, s64.T, alpha=-2.0)  # ||s||^2 - 2 x.s, (b, n)
         d2.add_(x.square().sum(1, keepdim=True)).clamp_(min=0.0)  # + ||x||^2
         d_min = d2.amin(1)  # (b,): the nearest sample sets each row's logsumexp shift
@@ -164,7 +173,7 @@ def parzen_log_likelihoods(
             # capped at -700 (exp = 1e-304): the sum holds exp(0) = 1, so n terms of 1e-304
             # cannot change it in float64 (the result is bit-identical), and exp skips its
             # slow subnormal range; this is 2-3x faster than torch.logsumexp on CPU.
-            torch.clamp(d2, max=_MAX_EXPONENT / c, out=buf).mul_(-c).exp_()
+            torch.clamp(d2, max=_MAX_EXPONENT[dtype] / c, out=buf).mul_(-c).exp_()
             out[k, start : start + x.shape[0]] = buf.sum(1).log_() - c * d_min + z
     return out
 
@@ -176,13 +185,13 @@ def best_sigma(sigmas: Sequence[float] | Tensor, val_log_likelihoods: Tensor) ->
     Ties go to the first sigma, as ``numpy.argmax`` in parzen_ll.py.
     """
     sig = _check_sigmas(sigmas)
-    if val_log_likelihoods.ndim != 2 or val_log_likelihoods.shape[0] != sig.numel():
+    if val_log_likelihoods.ndim != 2 or val_log_likelihoods.shape[0] != len(sig):
         raise ValueError(
-            f"expected validation log-likelihoods of shape ({sig.numel()}, m), got {tuple(val_log_likelihoods.shape)}"
+            f"expected validation log-likelihoods of shape ({len(sig)}, m), got {tuple(val_log_likelihoods.shape)}"
         )
     if val_log_likelihoods.shape[1] == 0:
         raise ValueError("no validation points: sigma cannot be selected")
-    means = val_log_likelihoods.to(torch.float64).mean(1).cpu()
+    means = val_log_likelihoods.to(feature_dtype(val_log_likelihoods.device)).mean(1).cpu()
     return float(sig[int(torch.argmax(means))]), means
 
 
@@ -198,7 +207,7 @@ def select_sigma(
 
 def summarize(log_likelihoods: Tensor) -> tuple[float, float]:
     """(mean, standard error) of per-point values: std with ddof=0 / sqrt(n), as parzen_ll.py."""
-    ll = log_likelihoods.to(torch.float64).reshape(-1)
+    ll = log_likelihoods.to(feature_dtype(log_likelihoods.device)).reshape(-1)
     if ll.numel() == 0:
         raise ValueError("no log-likelihoods to summarize")
     return ll.mean().item(), ll.std(correction=0).item() / math.sqrt(ll.numel())

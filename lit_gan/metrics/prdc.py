@@ -36,13 +36,15 @@ from torch import Tensor
 from torchmetrics import Metric
 from torchmetrics.utilities.data import dim_zero_cat
 
+from lit_gan.metrics.device import feature_dtype
+
 PR_K = 3  # Kynkäänniemi et al. 2019: k = 3, their default for precision and recall
 DC_K = 5  # Naeem et al. 2020: k = 5, their recommendation for density and coverage
 ROWS_BUDGET = 2**24  # float64 distances per block: 128 MiB (10k x 10k = 6 blocks)
 
 
 def _distances(a: Tensor, b: Tensor) -> Tensor:
-    """Euclidean distances in float64 by the matrix-product form (see the module docstring)."""
+    """Euclidean distances by the matrix-product form (see the module docstring), in a's dtype."""
     return torch.cdist(a, b, compute_mode="use_mm_for_euclid_dist")
 
 
@@ -61,13 +63,15 @@ def knn_radii(x: Tensor, ks: tuple[int, ...]) -> dict[int, Tensor]:
 
 
 def prdc(real: Tensor, fake: Tensor, pr_k: int = PR_K, dc_k: int = DC_K) -> dict[str, Tensor]:
-    """The four numbers for real (N, D) and fake (M, D) features; float64 scalars."""
+    """The four numbers for real (N, D) and fake (M, D) features; scalars on their device,
+    float64 (float32 on MPS, which has none: lit_gan.metrics.device)."""
     check_counts(len(real), len(fake), pr_k, dc_k)
-    real, fake = real.double(), fake.double()
+    dtype = feature_dtype(fake.device)
+    real, fake = real.to(dtype), fake.to(dtype)
     real_radii = knn_radii(real, (pr_k, dc_k))
     fake_radius = knn_radii(fake, (pr_k,))[pr_k]
     in_real_ball = torch.zeros(len(fake), dtype=torch.bool, device=fake.device)  # precision, per fake
-    pairs = torch.zeros((), dtype=torch.float64, device=fake.device)  # density's count
+    pairs = torch.zeros((), dtype=dtype, device=fake.device)  # density's count
     recalled, covered = [], []  # per real
     for rows in _blocks(len(real), len(fake)):
         d = _distances(real[rows], fake)  # (rows, M)
@@ -76,8 +80,8 @@ def prdc(real: Tensor, fake: Tensor, pr_k: int = PR_K, dc_k: int = DC_K) -> dict
         pairs += inside.sum()
         covered.append(inside.any(dim=1))
         recalled.append((d < fake_radius[None, :]).any(dim=1))
-    return {"precision": in_real_ball.double().mean(), "recall": torch.cat(recalled).double().mean(),
-            "density": pairs / (dc_k * len(fake)), "coverage": torch.cat(covered).double().mean()}
+    return {"precision": in_real_ball.to(dtype).mean(), "recall": torch.cat(recalled).to(dtype).mean(),
+            "density": pairs / (dc_k * len(fake)), "coverage": torch.cat(covered).to(dtype).mean()}
 
 
 def check_counts(n_real: int, n_fake: int, pr_k: int = PR_K, dc_k: int = DC_K) -> None:
@@ -93,9 +97,9 @@ class PRDC(Metric):
     """Precision, recall (Kynkäänniemi et al. 2019), density and coverage (Naeem et al. 2020).
 
     ``update(features (N, D), real)`` keeps the features; ``compute()`` (on every rank: it
-    syncs) -> {"precision", "recall", "density", "coverage"}, float64 scalars. Memory: all
-    features (10k + 10k x 2048 float32 = 164 MB, twice that in float64 during compute) plus
-    one 128 MiB distance block.
+    syncs) -> {"precision", "recall", "density", "coverage"}, float64 scalars (float32 on
+    MPS). Memory: all features (10k + 10k x 2048 float32 = 164 MB, twice that in float64
+    during compute) plus one 128 MiB distance block.
     """
 
     full_state_update = False

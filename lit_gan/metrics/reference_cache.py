@@ -72,8 +72,8 @@ class ReferenceCache:
         return self.root / f"{safe}-{key[:16]}.pt"
 
     def load(self, key: str, label: str) -> Features | None:
-        """The entry, or None when there is none or it is damaged (it is then recomputed and
-        overwritten); any other failure to read it (a permission error) is raised."""
+        """The entry (on the CPU), or None when there is none or it is damaged (it is then
+        recomputed and overwritten); any other failure to read it (a permission error) is raised."""
         path = self.path(key, label)
         try:
             entry = torch.load(path, map_location="cpu", weights_only=True)
@@ -87,7 +87,9 @@ class ReferenceCache:
 
     def save(self, key: str, label: str, features: Features, parts: dict[str, Any]) -> Path:
         path = self.path(key, label)
-        entry = {"key": key, "parts": json.dumps(parts, sort_keys=True), "pool": features.pool, "logits": features.logits}
+        # stored on the CPU, whatever device made them; the Evaluator moves a loaded entry back
+        logits = None if features.logits is None else features.logits.cpu()
+        entry = {"key": key, "parts": json.dumps(parts, sort_keys=True), "pool": features.pool.cpu(), "logits": logits}
         with atomic_path(path) as tmp:
             torch.save(entry, tmp)
         return path

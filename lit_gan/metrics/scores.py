@@ -17,6 +17,8 @@ from torch import Tensor, nn
 from torchmetrics import Metric
 from torchmetrics.image.fid import FrechetInceptionDistance
 
+from lit_gan.metrics.device import feature_dtype
+
 KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000  # Binkowski et al. 2018 (torch-fidelity's defaults)
 IS_SPLITS = 10  # Salimans et al. 2016
 COVERAGE_THRESHOLD = 0.1  # a class counts as covered at >= 10% of its share among the real images
@@ -31,6 +33,26 @@ class PassThrough(nn.Module):
 
     def forward(self, features: Tensor) -> Tensor:
         return features
+
+
+class FeatureFID(FrechetInceptionDistance):
+    """torchmetrics' FID without its ``features.double()`` in ``update``: features are summed
+    in the states' dtype (float64; float32 on MPS, which has no float64: lit_gan.metrics.device
+    ``place`` casts the states), on the states' device."""
+
+    def update(self, features: Tensor, real: bool) -> None:
+        self.orig_dtype = features.dtype  # compute() returns this dtype
+        features = features.to(self.real_features_sum)  # float64 features: a no-op, as .double() was
+        if features.dim() == 1:
+            features = features.unsqueeze(0)
+        if real:  # the rest as torchmetrics 1.9
+            self.real_features_sum += features.sum(dim=0)
+            self.real_features_cov_sum += features.t().mm(features)
+            self.real_features_num_samples += features.shape[0]
+        else:
+            self.fake_features_sum += features.sum(dim=0)
+            self.fake_features_cov_sum += features.t().mm(features)
+            self.fake_features_num_samples += features.shape[0]
 
 
 class ClassCoverage(Metric):
@@ -78,13 +100,14 @@ def fid_from_symmetric_roots(metric: FrechetInceptionDistance) -> Tensor:
     converge: with fewer images than feature dimensions (facades' 106 test images vs 2,048
     Inception features) both covariances are singular and their product has many repeated
     zero eigenvalues. tr sqrt(S_r S_f) = tr sqrt(R S_f R) with R = S_r^1/2, and R S_f R is
-    symmetric PSD, so eigh (which always converges) gives it."""
+    symmetric PSD, so eigh (which always converges) gives it. float64 (float32 on MPS)."""
     with metric.sync_context():  # the same states compute() used
         stats = []
+        dtype = feature_dtype(metric.real_features_sum.device)
         for side in ("real", "fake"):
-            n = getattr(metric, f"{side}_features_num_samples").double()
-            mean = getattr(metric, f"{side}_features_sum").double() / n
-            cov = (getattr(metric, f"{side}_features_cov_sum").double() - n * torch.outer(mean, mean)) / (n - 1)
+            n = getattr(metric, f"{side}_features_num_samples").to(dtype)
+            mean = getattr(metric, f"{side}_features_sum").to(dtype) / n
+            cov = (getattr(metric, f"{side}_features_cov_sum").to(dtype) - n * torch.outer(mean, mean)) / (n - 1)
             stats.append((mean, cov))
     (mu_r, cov_r), (mu_f, cov_f) = stats
     values, vectors = torch.linalg.eigh(cov_r)

@@ -21,9 +21,10 @@ class SeededSubsets:
 
     generator: torch.Generator | None = None
 
-    def _draw(self, n: int) -> Tensor:
+    def _draw(self, n: int, device: torch.device) -> Tensor:
+        """A permutation of n, drawn on the CPU (the values torchmetrics draws), used on ``device``."""
         generator = self.generator if self.generator is not None else torch.Generator()
-        return torch.randperm(n, generator=generator)  # cpu: a CPU generator, as torchmetrics draws it
+        return torch.randperm(n, generator=generator).to(device)  # cpu: a CPU generator, as torchmetrics draws it
 
 
 class SeededKID(SeededSubsets, KernelInceptionDistance):
@@ -33,8 +34,8 @@ class SeededKID(SeededSubsets, KernelInceptionDistance):
             raise ValueError("Argument `subset_size` should be smaller than the number of samples")
         scores = []
         for _ in range(self.subsets):  # real then fake, as torchmetrics 1.9 draws them
-            f_real = real[self._draw(real.shape[0])[: self.subset_size]]
-            f_fake = fake[self._draw(fake.shape[0])[: self.subset_size]]
+            f_real = real[self._draw(real.shape[0], real.device)[: self.subset_size]]
+            f_fake = fake[self._draw(fake.shape[0], fake.device)[: self.subset_size]]
             scores.append(poly_mmd(f_real, f_fake, self.degree, self.gamma, self.coef))
         scores = torch.stack(scores)
         return scores.mean(), scores.std(unbiased=False)
@@ -43,7 +44,7 @@ class SeededKID(SeededSubsets, KernelInceptionDistance):
 class SeededInceptionScore(SeededSubsets, InceptionScore):
     def compute(self) -> tuple[Tensor, Tensor]:
         features = dim_zero_cat(self.features)
-        features = features[self._draw(features.shape[0])]  # split membership is random
+        features = features[self._draw(features.shape[0], features.device)]  # split membership is random
         prob, log_prob = features.softmax(dim=1).chunk(self.splits), features.log_softmax(dim=1).chunk(self.splits)
         kl = torch.stack([(p * (lp - p.mean(dim=0, keepdim=True).log())).sum(dim=1).mean().exp()
                           for p, lp in zip(prob, log_prob)])
