@@ -10,50 +10,10 @@ import torch
 from torch import Tensor, nn
 
 from lit_gan.models.adversarial import AdversarialModel
-from lit_gan.models.batch_stats import batch_statistics
 from lit_gan.models.optim import build_schedule
+from lit_gan.models.paper_inference import translate_batched
 
 DIRECTIONS = ("AtoB", "BtoA")
-
-
-# The dropout noise of paper inference: the same draw for every image, whatever the RNG did
-# before, so a translation is a function of its input alone (`translate` and `evaluate` agree,
-# on any batch size and any number of processes).
-INFERENCE_SEED = 0
-
-
-def paper_inference(net: nn.Module):
-    """pix2pix sec. 3.3: at test time the generator runs as in training: dropout on and
-    BatchNorm with the test batch's statistics, without touching the running statistics, so
-    evaluating never changes the model."""
-    return batch_statistics(net, dropout=True)
-
-
-def translate_one_at_a_time(net: nn.Module, x: Tensor) -> Tensor:
-    """Paper inference image by image: the reference test script's batch of 1, so BatchNorm
-    normalises each image with its own statistics (a batch of 250 would mix them), and dropout
-    draws ``INFERENCE_SEED``'s noise for each image. The caller's RNG state is left untouched."""
-    stream = default_stream(x.device)
-    state = stream.get_state()
-    outputs = []
-    try:
-        with paper_inference(net):
-            for image in x.split(1):
-                # only the stream dropout draws from: torch.manual_seed would re-seed every CUDA device too
-                stream.manual_seed(INFERENCE_SEED)
-                outputs.append(net(image))
-    finally:
-        stream.set_state(state)
-    return torch.cat(outputs) if outputs else x.new_empty((0, *x.shape[1:]))
-
-
-def default_stream(device: torch.device) -> torch.Generator:
-    """The global generator that random ops on ``device`` draw from."""
-    if device.type == "cuda":
-        return torch.cuda.default_generators[device.index if device.index is not None else torch.cuda.current_device()]
-    if device.type == "mps":
-        return torch.mps._get_default_mps_generator()
-    return torch.default_generator
 
 
 @contextmanager
@@ -92,8 +52,8 @@ class TranslationModel(AdversarialModel):
             raise ValueError(f"this model translates {' or '.join(self.directions)}, not {direction}")
         net, x = self.generator_for(direction), x.to(self.device)
         with torch.no_grad():
-            if self.hparams.inference == "paper":
-                return translate_one_at_a_time(net, x)
+            if self.hparams.inference == "paper":  # sec. 3.3: each image on its own statistics, fixed dropout
+                return translate_batched(net, x)
             with eval_inference(net):  # running statistics, no dropout: images are independent
                 return net(x)
 

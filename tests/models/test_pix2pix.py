@@ -75,7 +75,7 @@ def test_paper_inference_translates_each_image_on_its_own(monkeypatch):
     assert torch.equal(whole, parts)
     assert torch.equal(model.translate(x[5:6]), whole[5:6])
     # the dropout really is on, with the fixed seed's noise: another seed gives another image
-    monkeypatch.setattr("lit_gan.models.translation.INFERENCE_SEED", 1)
+    monkeypatch.setattr("lit_gan.models.paper_inference.INFERENCE_SEED", 1)
     assert not torch.equal(model.translate(x), whole)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from lit_gan.models.translation import INFERENCE_SEED, paper_inference
+from lit_gan.models.paper_inference import INFERENCE_SEED, paper_modes
 from tests.models.test_pix2pix import batch, tiny
 from tests.rng_helpers import seeding_calls  # noqa: F401 (fixture)
 
@@ -14,7 +14,7 @@ def test_paper_inference_seeds_no_other_device_and_gives_today_s_images(seeding_
     model = tiny()
     x = batch(3)[1]
     expected = []
-    with paper_inference(model.generator), torch.no_grad(), torch.random.fork_rng(devices=[]):
+    with paper_modes(model.generator), torch.no_grad(), torch.random.fork_rng(devices=[]):
         for image in x.split(1):
             torch.manual_seed(INFERENCE_SEED)  # what the CPU stream drew before
             expected.append(model.generator(image))
