@@ -3,13 +3,13 @@ that it stays the only module talking to torch.distributed."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 import torch
 
 from lit_gan import distributed
+from tests.evaluation.test_layering import imported_modules
 from tests.ranks import run_ranks
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lit_gan"
@@ -68,23 +68,12 @@ def test_helpers_under_two_ranks(tmp_path):
         assert out["error"] == "division by zero"
 
 
-def _imports(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
-
-
 def test_only_lit_gan_distributed_imports_torch_distributed():
     """One owner of the world query and the collectives; it is core (imports no other lit_gan
     module but errors), so any layer may use it."""
     offenders = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
                  if p.name != "distributed.py" or p.parent != PACKAGE
-                 if any(m == "torch.distributed" or m.startswith("torch.distributed.") for m in _imports(p))]
+                 if any(m == "torch.distributed" or m.startswith("torch.distributed.") for m in imported_modules(p))]
     assert not offenders, offenders
-    own = {m for m in _imports(PACKAGE / "distributed.py") if m.startswith("lit_gan")}
+    own = {m for m in imported_modules(PACKAGE / "distributed.py") if m.startswith("lit_gan")}
     assert own <= {"lit_gan.errors"}, own
