@@ -100,8 +100,16 @@ def test_paired_equals_the_old_test_step_and_the_shared_one(which, p2p, cyc, cap
     oracle = (old_pix2pix_test_step if which == "p2p" else old_cyclegan_test_step)(model, dm)
     for batch_size in (1, 250):
         got = evaluate(capsys, "--ckpt", ckpt, "--metrics", "paired", "--batch-size", batch_size)["metrics"]
-        assert got == pytest.approx(oracle, rel=1e-5), (batch_size, got, oracle)
-    assert test_test_step(model, dm) == pytest.approx(oracle, rel=1e-5)
+        assert_close(got, oracle)
+    assert_close(test_test_step(model, dm), oracle)
+
+
+def assert_close(got: dict[str, float], oracle: dict[str, float]) -> None:
+    """float32 tolerance; SSIM's E[x^2] - E[x]^2 cancels, so its float32 rounding is larger
+    (lit_gan.models.ssim: 7e-6 here, both sides as near the float64 value)."""
+    assert set(got) == set(oracle)
+    for key, value in oracle.items():
+        assert got[key] == (pytest.approx(value, abs=3e-5) if key == "ssim" else pytest.approx(value, rel=1e-5)), key
 
 
 def test_paired_on_two_processes_gives_one_process_values(cyc, capsys):
