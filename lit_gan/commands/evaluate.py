@@ -18,23 +18,25 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
-from types import SimpleNamespace
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import torch
 import yaml
 from jsonargparse import ArgumentParser
 from lightning import LightningDataModule
 
 from lit_gan import distributed
 from lit_gan.atomic import atomic_path
+from lit_gan.evaluation import timing
 from lit_gan.evaluation.checkpoints import CommandError, checkpoint_datamodule, load_model, read_state
 from lit_gan.evaluation.features import Protocol
 from lit_gan.evaluation.modes import MIN_COUNT
 from lit_gan.evaluation.real import real_images
-from lit_gan.evaluation.registry import ALL_METRICS, FEATURE_METRICS, FeatureContext, build, is_single_process
+from lit_gan.evaluation.paired import refusal as paired_refusal
+from lit_gan.evaluation.registry import ALL_METRICS, FEATURE_METRICS, FeatureContext, build
 from lit_gan.evaluation.run import evaluate as evaluate_source
 from lit_gan.evaluation.sources import FileSource, model_source
 from lit_gan.evaluation.translation import translation_classes
@@ -109,18 +111,20 @@ def run(fabric, args, datamodule: LightningDataModule, metrics: list[str] | None
     samples = args.samples is not None
     protocol = Protocol(metrics, args.num if not samples else 2, args.num_real, args.split, args.seed,
                         args.batch_size, args.kid_subsets, args.kid_subset_size)
-    if samples:
-        source = FileSource(args.samples)
-    else:
-        model = load_model(args.ckpt, str(fabric.device))
-        source = model_source(model, datamodule, protocol, args.ckpt, args.direction)
-    protocol = dataclasses.replace(protocol, num_samples=source.num)  # validated again: >= 2 samples
-    extractor = None
-    if set(metrics) & set(FEATURE_METRICS):
-        extractor = load_extractor(args.feature_extractor, fabric.device, args.inception_weights)
-    values, card = evaluate_source(source, datamodule, protocol, extractor, ReferenceCache(args.cache_dir),
-                                   progress=not args.no_progress and fabric.global_rank == 0, domain=args.domain,
-                                   min_count=args.min_count, device=fabric.device)
+    with timing.recording():  # the card's seconds include loading the model and the extractor
+        with timing.section("load"):
+            model = None if samples else load_model(args.ckpt, str(fabric.device))
+        with timing.section("real_images"):  # a translation source reads its targets
+            source = FileSource(args.samples) if samples else model_source(model, datamodule, protocol, args.ckpt,
+                                                                             args.direction)
+        extractor = None
+        if set(metrics) & set(FEATURE_METRICS):
+            with timing.section("load"):
+                extractor = load_extractor(args.feature_extractor, fabric.device, args.inception_weights)
+        protocol = dataclasses.replace(protocol, num_samples=source.num)  # validated again: >= 2 samples
+        values, card = evaluate_source(source, datamodule, protocol, extractor, ReferenceCache(args.cache_dir),
+                                       progress=not args.no_progress and fabric.global_rank == 0, domain=args.domain,
+                                       min_count=args.min_count, device=fabric.device)
     return {"metrics": values, "protocol": card}
 
 
@@ -144,22 +148,32 @@ def evaluate(argv: list[str]) -> dict[str, Any]:
     if args.devices < 1:
         raise CommandError(f"--devices must be >= 1, got {args.devices}")
     metrics = metric_names(args)
-    devices = args.devices if any(not is_single_process(m) for m in metrics if m in ALL_METRICS) else 1
-    here = [m for m in metrics if devices > 1 and is_single_process(m)]
-    if devices > 1:
+    if args.devices > 1:
         preflight(args, datamodule)
-    fabric = Fabric(accelerator=args.accelerator, devices=devices, strategy="ddp_spawn" if devices > 1 else "auto")
-    result = fabric.launch(run_and_close, args, datamodule, [m for m in metrics if m not in here])
-    if here:  # e.g. paired runs the model's own test loop: once, in this process
-        gpu = args.accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
-        extra = run(SimpleNamespace(device=torch.device("cuda" if gpu else "cpu"), global_rank=0), args, datamodule,
-                    here)
-        result["metrics"].update(extra["metrics"])
-        result["protocol"].update({k: v for k, v in extra["protocol"].items() if k in here})
+    with launcher_variables_kept():
+        fabric = Fabric(accelerator=args.accelerator, devices=args.devices,
+                        strategy="ddp_spawn" if args.devices > 1 else "auto")
+        result = fabric.launch(run_and_close, args, datamodule, metrics)
     if args.out:
         with atomic_path(args.out) as tmp:
             tmp.write_text(json.dumps(result, indent=2))
     return result
+
+
+@contextmanager
+def launcher_variables_kept():
+    """ddp_spawn sets MASTER_ADDR / MASTER_PORT in this process: put them back after, or a later
+    K-process run here (a test, a script calling `evaluate`) inherits a stale rendezvous and hangs."""
+    names = ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK", "LOCAL_RANK", "NODE_RANK", "LOCAL_WORLD_SIZE")
+    before = {name: os.environ.get(name) for name in names}
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def preflight(args, datamodule: LightningDataModule) -> None:
@@ -168,6 +182,8 @@ def preflight(args, datamodule: LightningDataModule) -> None:
     metrics = metric_names(args)
     Protocol(metrics, max(args.num, 2), args.num_real, args.split)  # validates names and counts
     label_classes = FileSource(args.samples).label_classes if args.samples else checkpoint_classes(args.ckpt)
+    if "paired" in metrics and (problem := paired_refusal(None if args.samples else checkpoint_model_class(args.ckpt))):
+        raise CommandError(problem)
     features = [m for m in metrics if m in FEATURE_METRICS]
     if features:
         datamodule.prepare_data()
@@ -178,6 +194,17 @@ def preflight(args, datamodule: LightningDataModule) -> None:
         build(features, FeatureContext(1, classes, 2, 2, label_classes=label_classes,
                                        multilabel=bool(extractor.meta.get("multilabel"))))  # accuracy / intra_fid needs
         real_images(datamodule, args.split, args.num_real, domain=args.domain)
+
+
+def checkpoint_model_class(ckpt: str) -> type | None:
+    """The model class a checkpoint names (None when this lit_gan has none such)."""
+    import importlib
+
+    module, _, name = ((read_state(ckpt).get("lit_gan") or {}).get("model_class") or "").rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), name) if module else None
+    except (ImportError, AttributeError):
+        return None
 
 
 def checkpoint_classes(ckpt: str) -> int | None:

@@ -6,8 +6,9 @@
 - a **feature metric** (``FeatureMetric``) is a torchmetrics ``Metric`` fed with the
   extractor's outputs of real and generated images; one extraction pass serves all of them
   (lit_gan.evaluation.features), sharded over K processes, synced in ``compute()``;
-- a **sample metric** (``SampleMetric``) makes its own pass: over G's float samples
-  (Parzen), 2-D points (modes) or a translation model's test split (paired).
+- a **sample metric** (``SampleMetric``) reads samples, not features: its own pass over G's
+  float samples (Parzen) or 2-D points (modes), or (``shared_pass``) the translations of the
+  evaluation's one pass, batch by batch, with the inputs and targets they belong to (paired).
 
 A new metric is one file (its Metric or function) plus one entry below.
 
@@ -29,6 +30,7 @@ import torch
 from torch import Tensor
 from torchmetrics import Metric
 
+from lit_gan.evaluation.timing import section
 from lit_gan.metrics.conditional import ConditionalAccuracy, IntraFID
 from lit_gan.metrics.extractors import Features
 from lit_gan.metrics.prdc import DC_K, PR_K, PRDC
@@ -68,8 +70,10 @@ class SampleMetric:
     about: str
     needs: frozenset[str]
     keys: tuple[str, ...]
-    run: str  # "module:function" (imported on use): (EvaluationContext) -> (values, card)
-    single_process: bool = False  # runs once, in one process, whatever --devices says
+    run: str  # "module:function" (imported on use): (SampleContext) -> (values, card)
+    # fed the evaluation's own pass: ``run`` then builds (SampleContext) -> an object with
+    # update(Translated batch) and result() -> (values, card), sharded like the feature metrics
+    shared_pass: bool = False
 
 
 def _needs_classifier(ctx: FeatureContext, name: str) -> int:
@@ -186,9 +190,9 @@ REGISTRY: dict[str, FeatureMetric | SampleMetric] = {m.name: m for m in (
                  ("modes_covered", "modes_covered_min1", "num_modes", "high_quality_fraction", "mode_reverse_kl"),
                  "lit_gan.evaluation.modes:modes_metric"),
     SampleMetric("paired", "L1 / PSNR / SSIM of translations against their targets (pix2pix), cycle L1 "
-                 "(CycleGAN): the model's test_step",
-                 frozenset({"translator"}), ("l1", "psnr", "ssim", "cycle_l1"), "lit_gan.evaluation.paired:paired_metric",
-                 single_process=True),
+                 "(CycleGAN): the scores of the model's test_step, of the translations the other metrics read",
+                 frozenset({"translator"}), ("l1", "psnr", "ssim", "cycle_l1"), "lit_gan.evaluation.paired:PairedScores",
+                 shared_pass=True),
 )}
 
 FEATURE_METRICS = tuple(name for name, m in REGISTRY.items() if isinstance(m, FeatureMetric))
@@ -196,9 +200,9 @@ SAMPLE_METRICS = tuple(name for name, m in REGISTRY.items() if isinstance(m, Sam
 ALL_METRICS = tuple(REGISTRY)
 
 
-def is_single_process(name: str) -> bool:
-    """Whether ``name`` runs once in one process (a Lightning test loop of its own), not sharded."""
-    return bool(getattr(REGISTRY[name], "single_process", False))
+def reads_shared_pass(name: str) -> bool:
+    """Whether ``name`` is fed the translations of the evaluation's pass (not a pass of its own)."""
+    return bool(getattr(REGISTRY[name], "shared_pass", False))
 
 
 def needs_a_model(name: str) -> bool:
@@ -229,7 +233,8 @@ def build(names: list[str], ctx: FeatureContext) -> dict[str, Metric]:
 def update(metrics: dict[str, Metric], features: Features, real: bool, labels: Tensor | None = None) -> None:
     """Real images: ``labels`` are their classes (if known); generated: the labels they were made for."""
     for name, metric in metrics.items():
-        REGISTRY[name].update(metric, features, labels, real)
+        with section(f"metric:{name}"):
+            REGISTRY[name].update(metric, features, labels, real)
 
 
 def compute(metrics: dict[str, Metric], n_fake: int, seed: int) -> dict[str, float]:
@@ -242,11 +247,13 @@ def compute(metrics: dict[str, Metric], n_fake: int, seed: int) -> dict[str, flo
         if isinstance(metric, SeededSubsets):
             metric.generator = generator
         try:
-            value = metric.compute()
+            with section(f"metric:{name}"):
+                value = metric.compute()
         except torch.linalg.LinAlgError:
             if name != "fid":
                 raise
-            value = fid_from_symmetric_roots(metric)
+            with section(f"metric:{name}"):
+                value = fid_from_symmetric_roots(metric)
         finally:
             if isinstance(metric, SeededSubsets):
                 metric.generator = None

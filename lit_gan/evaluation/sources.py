@@ -15,7 +15,8 @@ from torch import Tensor
 from lit_gan.errors import CommandError
 from lit_gan.evaluation.real import real_images_and_labels
 from lit_gan.evaluation.sampling import LabelPlan, is_sampler, is_translator, label_plan, sample_rows
-from lit_gan.evaluation.translation import translated_batches, translation_labels, translation_sets
+from lit_gan.evaluation.translation import (Translated, partner_set, translated_batches, translated_items,
+                                            translation_labels, translation_sets)
 from lit_gan.metrics.conversion import to_uint8
 
 
@@ -81,7 +82,7 @@ class TranslationSource(Source):
     def __init__(self, model, datamodule, split: str, direction: str | None, ckpt: str | None = None) -> None:
         if not is_translator(model):
             raise CommandError(f"{type(model).__name__} checkpoints cannot translate")
-        self.model, self.ckpt = model, ckpt
+        self.model, self.ckpt, self.datamodule, self.split = model, ckpt, datamodule, split
         self.direction = direction or model.default_direction
         self.inputs, self.field, self.targets = translation_sets(datamodule, split, self.direction)
         self.num, self.shape = len(self.inputs), tuple(self.targets.shape[1:])
@@ -93,6 +94,11 @@ class TranslationSource(Source):
 
     def uint8_batches(self, rows: range, batch_size: int) -> Iterable[Tensor]:
         return translated_batches(self.model, self.inputs, self.field, self.direction, batch_size)(rows)
+
+    def translated(self, rows: range, batch_size: int, partners: bool = False) -> Iterable[Translated]:
+        """Float batches: inputs ``rows``, their translations and (``partners``) each one's pair."""
+        pairs = partner_set(self.datamodule, self.split, self.direction, self.inputs) if partners else None
+        return translated_items(self.model, self.inputs, self.field, self.direction, batch_size, pairs)(rows)
 
     def real(self, datamodule, split: str, num_real: int | None, domain: str | None) -> tuple[Tensor, Tensor | None]:
         return self.targets, None

@@ -4,7 +4,8 @@ images; CycleGAN: testA -> compared with testB, or the reverse)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -60,13 +61,56 @@ def translation_labels(datamodule, source: Dataset, direction: str) -> tuple[Ten
     return torch.tensor([class_of_name(name) for name in source.names], dtype=torch.long), num_classes  # cpu: target labels, moved to the metric's device by the registry
 
 
+@dataclass
+class Translated:
+    """One batch of a translation pass, float in [-1, 1] on the model's device: the inputs, their
+    translations and, when asked for, each input's partner (``partner_set``)."""
+
+    inputs: Tensor
+    translations: Tensor
+    partners: Tensor | None = None
+
+
+def partner_set(datamodule, split: str, direction: str, source: Dataset) -> tuple[Dataset, int]:
+    """(dataset, item field) of the image paired with each input, where item i of ``source`` meets
+    item i % len of the dataset: paired data, the target of the same item; unpaired, the other
+    domain's images (as the CycleGAN test loader pairs them: A[i] with B[i % |B|])."""
+    if hasattr(datamodule, "domain_set"):
+        return datamodule.domain_set(split, "B" if direction == "AtoB" else "A"), 0
+    return source, 0
+
+
+def _loader(dataset: Dataset, indices: list[int], batch_size: int) -> DataLoader:
+    # its own generator: a DataLoader iterator draws a base seed, which must not move the global RNG
+    return DataLoader(Subset(dataset, indices), batch_size=batch_size, shuffle=False, generator=torch.Generator())
+
+
+def translated_items(model, source: Dataset, field: int, direction: str, batch_size: int,
+                     partners: tuple[Dataset, int] | None = None) -> Callable[[range], Iterator[Translated]]:
+    """``items(rows)``: the translations of inputs ``rows`` (with their partners), batch by batch."""
+
+    def items(rows: range) -> Iterator[Translated]:
+        loader = _loader(source, list(rows), batch_size)
+        same_item = partners is not None and partners[0] is source  # paired data: read each file once
+        others = None
+        if partners is not None and not same_item:
+            others = iter(_loader(partners[0], [i % len(partners[0]) for i in rows], batch_size))
+        for batch in loader:
+            translations = model.translate(batch[field], direction)  # on the model's device
+            partner = None
+            if partners is not None:
+                partner = (batch if same_item else next(others))[partners[1]].to(translations.device)
+            yield Translated(batch[field].to(translations.device), translations, partner)
+
+    return items
+
+
 def translated_batches(model, source: Dataset, field: int, direction: str, batch_size: int
                        ) -> Callable[[range], Iterable[Tensor]]:
     """``fake_batches(rows)`` for Evaluator.evaluate: uint8 translations of inputs ``rows``."""
 
     def batches(rows: range):
-        loader = DataLoader(Subset(source, list(rows)), batch_size=batch_size, shuffle=False)
-        for batch in loader:
-            yield to_uint8(model.translate(batch[field], direction)).cpu()
+        for item in translated_items(model, source, field, direction, batch_size)(rows):
+            yield to_uint8(item.translations).cpu()
 
     return batches

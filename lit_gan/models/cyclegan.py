@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from lit_gan import distributed
 from lit_gan.models.image_pool import POOL_SIZE, ImagePool
 from lit_gan.models.optim import optimizer_problem
+from lit_gan.models.paired_scores import cycle_scores
 from lit_gan.models.translation import TranslationModel, check_betas
 from lit_gan.nets import build_patch_discriminator, build_translator
 
@@ -93,6 +94,7 @@ class CycleGAN(TranslationModel):
         self.D_A = build_patch_discriminator(discriminator, channels_a, d_opts)
         self.D_B = build_patch_discriminator(discriminator, channels_b, d_opts)
         self.pool_A, self.pool_B = ImagePool(pool_size), ImagePool(pool_size)
+        self.scores = cycle_scores()  # val / test: cycle L1 (lit_gan.models.paired_scores)
 
     def generator_for(self, direction: str) -> nn.Module:
         return self.G_AB if direction == "AtoB" else self.G_BA
@@ -141,14 +143,27 @@ class CycleGAN(TranslationModel):
         return [real_a, self.translate(real_a, "AtoB"), real_b, self.translate(real_b, "BtoA")]
 
     # ---- evaluation -------------------------------------------------------------------
+    def paired_scores(self):
+        """Fresh metrics of ``update_paired`` (``evaluate --metrics paired`` builds its own)."""
+        return cycle_scores()
+
+    def update_paired(self, scores, inputs: Tensor, translations: Tensor, partners: Tensor, direction: str) -> None:
+        """Both cycles: ``inputs`` back from their ``translations``, and ``partners`` (images of the
+        other domain, as the test loader pairs them) there and back."""
+        back = "BtoA" if direction == "AtoB" else "AtoB"
+        rec_inputs = self.translate(translations, back)
+        rec_partners = self.translate(self.translate(partners, back), direction)
+        if direction == "AtoB":
+            scores["cycle_l1"].update(rec_inputs, inputs, rec_partners, partners)
+        else:
+            scores["cycle_l1"].update(rec_partners, partners, rec_inputs, inputs)
+
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         """Cycle reconstruction error both ways (mean of the two L1s)."""
         real_a, real_b = domains(batch)
-        rec_a = self.translate(self.translate(real_a, "AtoB"), "BtoA")
-        rec_b = self.translate(self.translate(real_b, "BtoA"), "AtoB")
+        self.update_paired(self.scores, real_a, self.translate(real_a, "AtoB"), real_b, "AtoB")
         prefix = "test" if self.trainer.testing else "val"
-        cycle = 0.5 * (F.l1_loss(rec_a, real_a) + F.l1_loss(rec_b, real_b))
-        self.log(f"{prefix}/cycle_l1", cycle, sync_dist=True, batch_size=len(real_a))
+        self.log(f"{prefix}/cycle_l1", self.scores["cycle_l1"], batch_size=len(real_a))
 
     test_step = validation_step
 

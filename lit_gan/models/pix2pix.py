@@ -19,10 +19,10 @@ from typing import Any, Literal, Sequence
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from lit_gan.losses import get_objective
 from lit_gan.models.optim import optimizer_problem
+from lit_gan.models.paired_scores import translation_scores, update_translation_scores
 from lit_gan.models.translation import DIRECTIONS, TranslationModel, check_betas
 from lit_gan.nets import build_patch_discriminator, build_translator
 
@@ -66,8 +66,7 @@ class Pix2Pix(TranslationModel):
         d_in = input_channels + channels if conditional else channels
         self.discriminator = build_patch_discriminator(discriminator, d_in, discriminator_options or {})
         self.gan_loss = get_objective("non_saturating")
-        self.psnr = PeakSignalNoiseRatio(data_range=1.0)
-        self.ssim = StructuralSimilarityIndexMeasure(data_range=1.0)
+        self.scores = translation_scores()  # val / test: L1, PSNR, SSIM (lit_gan.models.paired_scores)
 
     # ---- the protocol ---------------------------------------------------------------
     def generator_for(self, direction: str) -> nn.Module:
@@ -120,15 +119,19 @@ class Pix2Pix(TranslationModel):
         return [source, self.translate(source), target]
 
     # ---- paired quality on val / test ---------------------------------------------------
+    def paired_scores(self):
+        """Fresh metrics of ``update_paired`` (``evaluate --metrics paired`` builds its own)."""
+        return translation_scores()
+
+    def update_paired(self, scores, inputs: Tensor, translations: Tensor, partners: Tensor, direction: str) -> None:
+        """Translations of ``inputs`` scored against ``partners``, their targets."""
+        update_translation_scores(scores, translations, partners)
+
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         target, source = batch[0], batch[1]
-        fake = self.translate(source)
+        self.update_paired(self.scores, source, self.translate(source), target, self.hparams.direction)
         prefix = "test" if self.trainer.testing else "val"
-        unit_fake, unit_target = (fake.clamp(-1, 1) + 1) / 2, (target + 1) / 2
-        self.psnr(unit_fake, unit_target)
-        self.ssim(unit_fake, unit_target)
-        self.log(f"{prefix}/l1", F.l1_loss(fake, target), sync_dist=True, batch_size=len(target))
-        self.log(f"{prefix}/psnr", self.psnr, batch_size=len(target))
-        self.log(f"{prefix}/ssim", self.ssim, batch_size=len(target))
+        for name, metric in self.scores.items():
+            self.log(f"{prefix}/{name}", metric, batch_size=len(target))
 
     test_step = validation_step

@@ -106,17 +106,23 @@ def test_evaluate_serves_the_paired_metric_of_the_same_checkpoint(setup, capsys)
     assert result["metrics"]["l1"] == pytest.approx(float(l1), rel=1e-5)
 
 
-def test_paired_beside_a_sharded_metric_runs_once_in_the_parent(setup, capsys):
+def test_paired_beside_a_sharded_metric_is_sharded_too(setup, capsys):
+    """paired reads the translations of the pass, each rank its shard: 2 processes give 1's values."""
     import json
 
-    with pytest.raises(SystemExit) as exc:
-        lit_gan_main(["evaluate", "--no-progress", "--ckpt", str(setup / "p2p.ckpt"), "--metrics", "parzen,paired",
-                      "--devices", "2", "--accelerator", "cpu"])
-    out, err = capsys.readouterr()
-    assert exc.value.code == 0, err
-    result = json.loads(out.strip().splitlines()[-1])
-    assert {"l1", "psnr", "ssim", "parzen_ll"} <= set(result["metrics"])
-    assert result["protocol"]["paired"]["split"] == "test" and result["protocol"]["parzen"]["n_test"] == 3
+    results = []
+    for devices in ("1", "2"):
+        with pytest.raises(SystemExit) as exc:
+            lit_gan_main(["evaluate", "--no-progress", "--ckpt", str(setup / "p2p.ckpt"), "--metrics", "parzen,paired",
+                          "--devices", devices, "--accelerator", "cpu"])
+        out, err = capsys.readouterr()
+        assert exc.value.code == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    one, two = results
+    assert {"l1", "psnr", "ssim", "parzen_ll"} <= set(two["metrics"])
+    assert two["protocol"]["paired"]["split"] == "test" and two["protocol"]["parzen"]["n_test"] == 3
+    assert {k: two["metrics"][k] for k in ("l1", "psnr", "ssim")} == pytest.approx(
+        {k: one["metrics"][k] for k in ("l1", "psnr", "ssim")}, rel=1e-6)
 
 
 def test_translate_and_evaluate_give_the_same_image_at_any_batch_size(setup, tmp_path):

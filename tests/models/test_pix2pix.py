@@ -117,3 +117,17 @@ def test_sample_grid_shows_input_output_target(tmp_path):
 
     width, height = Image.open(png).size
     assert (width, height) == (2 + 3 * 34, 2 + 3 * 34)  # 3 columns (input, output, target) x 3 val images
+
+
+def test_a_test_run_then_a_fit_with_validation(tmp_path):
+    """The val / test scores (lit_gan.models.paired_scores) reset under the test loop's inference
+    mode; the fit's validation after it must still update them (in-place updates failed)."""
+    dm = PairedImageDataModule(root=str(write_inverted_pairs(tmp_path, counts=(("train", 2), ("val", 2), ("test", 2)))),
+                               direction="AtoB", load_size=36, crop_size=32, batch_size=2)
+    model = tiny()
+    trainer = L.Trainer(accelerator="cpu", max_epochs=1, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
+    (tested,) = trainer.test(model, datamodule=dm, verbose=False)
+    trainer.fit(model, datamodule=dm)
+    assert set(tested) == {"test/l1", "test/psnr", "test/ssim"}
+    assert {"val/l1", "val/psnr", "val/ssim"} <= set(trainer.callback_metrics)
