@@ -131,12 +131,13 @@ def test_real_entry_point_missing_data(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1",
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     env.pop("LIT_GAN_VERBOSE", None)
-    config = missing_mnist_config(tmp_path)
-    cmd = [sys.executable, "-m", "lit_gan", "fit", "--config", str(config)]
     runs = {"short": (tmp_path / "a", env), "verbose": (tmp_path / "b", {**env, "LIT_GAN_VERBOSE": "1"})}
     procs = {}
     for key, (cwd, e) in runs.items():
         cwd.mkdir()
+        # a config (so a save_dir) each: two processes cleaning one shared runs/ folder race (one may
+        # create it after the other looked), which made this test fail under load
+        cmd = [sys.executable, "-m", "lit_gan", "fit", "--config", str(missing_mnist_config(cwd))]
         procs[key] = subprocess.Popen(cmd, cwd=cwd, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     results = {key: (*p.communicate(timeout=300), p.returncode) for key, p in procs.items()}
 
@@ -146,4 +147,4 @@ def test_real_entry_point_missing_data(tmp_path):
     assert "--data.init_args.download=true" in err  # the message says what to do
     _, err, code = results["verbose"]
     assert code == 1 and "Traceback" in err and "FileNotFoundError: mnist data not found" in err
-    assert not (tmp_path / "runs").exists()
+    assert not any((cwd / "runs").exists() for cwd, _ in runs.values())
