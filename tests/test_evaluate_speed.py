@@ -14,9 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_quick_run_ends_with_one_json_line(tmp_path):
-    """~20 s on one core: three tiny trainings, two evaluations run twice, their bare passes."""
+    """~20 s on one core: three tiny trainings, two evaluations (a cache-filling run and one timed run each), their bare passes."""
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "evaluate_speed.py"), "--quick", "--work",
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "evaluate_speed.py"), "--quick", "--repeat", "1", "--work",
                            str(tmp_path / "work")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -15,8 +15,8 @@ from torch import Tensor
 from lit_gan.errors import CommandError
 from lit_gan.evaluation.real import real_images_and_labels
 from lit_gan.evaluation.sampling import LabelPlan, is_sampler, is_translator, label_plan, sample_rows
-from lit_gan.evaluation.translation import (Translated, partner_set, translated_batches, translated_items,
-                                            translation_labels, translation_sets)
+from lit_gan.evaluation.translation import (Translated, translated_batches, translated_items, translation_labels,
+                                            translation_sets)
 from lit_gan.metrics.conversion import to_uint8
 
 
@@ -84,7 +84,9 @@ class TranslationSource(Source):
             raise CommandError(f"{type(model).__name__} checkpoints cannot translate")
         self.model, self.ckpt, self.datamodule, self.split = model, ckpt, datamodule, split
         self.direction = direction or model.default_direction
-        self.inputs, self.field, self.targets = translation_sets(datamodule, split, self.direction)
+        split_set = translation_sets(datamodule, split, self.direction)  # the split decoded once, kept if it fits
+        self.inputs, self.field, self.targets, self.partners = (split_set.inputs, split_set.field, split_set.real,
+                                                                split_set.partners)
         self.num, self.shape = len(self.inputs), tuple(self.targets.shape[1:])
         known = translation_labels(datamodule, self.inputs, self.direction)
         self._labels, self.label_classes = known if known is not None else (None, None)
@@ -97,7 +99,7 @@ class TranslationSource(Source):
 
     def translated(self, rows: range, batch_size: int, partners: bool = False) -> Iterable[Translated]:
         """Float batches: inputs ``rows``, their translations and (``partners``) each one's pair."""
-        pairs = partner_set(self.datamodule, self.split, self.direction, self.inputs) if partners else None
+        pairs = self.partners if partners else None
         return translated_items(self.model, self.inputs, self.field, self.direction, batch_size, pairs)(rows)
 
     def real(self, datamodule, split: str, num_real: int | None, domain: str | None) -> tuple[Tensor, Tensor | None]:

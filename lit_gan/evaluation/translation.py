@@ -16,22 +16,66 @@ from lit_gan.metrics.conversion import to_uint8
 from lit_gan.evaluation.real import split_dataset
 
 
-def translation_sets(datamodule, split: str, direction: str) -> tuple[Dataset, int, Tensor]:
-    """(dataset of inputs, which item field is the input, real target images as uint8)."""
-    if hasattr(datamodule, "domain_set"):  # unpaired: one folder per domain
+KEEP_BYTES = 2**31  # 2 GiB: a split whose decoded items fit is read once and kept in memory
+
+
+@dataclass
+class TranslationSplit:
+    """What a translation evaluation reads: the ``inputs`` dataset (its item field ``field`` is
+    the input), the ``real`` target images as uint8, and the ``partners`` (dataset, field) paired
+    with each input (``partner_set``). Where the decoded split fits in ``KEEP_BYTES``, the datasets
+    are the items read for ``real``, kept in memory, so the split is decoded once (not again by
+    the translation pass)."""
+
+    inputs: Dataset
+    field: int
+    real: Tensor
+    partners: tuple[Dataset, int]
+
+
+def translation_sets(datamodule, split: str, direction: str) -> TranslationSplit:
+    """The inputs, their real targets and the partners of ``split``, ``direction``."""
+    if hasattr(datamodule, "domain_set"):  # unpaired: one folder per domain; the partners are the targets
         source_domain, target_domain = ("A", "B") if direction == "AtoB" else ("B", "A")
-        source, target = datamodule.domain_set(split, source_domain), datamodule.domain_set(split, target_domain)
-        field = 0
-    else:  # paired: items (target, input, name), the direction already applied by the datamodule
-        data_direction = getattr(datamodule, "direction", direction)
-        if data_direction != direction:
-            raise ValueError(f"the data is set up for {data_direction}; pass --direction {data_direction} "
-                             f"or --data.init_args.direction={direction}")
-        source = target = split_dataset(datamodule, split)
-        field = 1
-    loader = DataLoader(target, batch_size=64, shuffle=False)
-    real = torch.cat([to_uint8(batch[0]) for batch in loader])
-    return source, field, real
+        target, real = read_split(datamodule.domain_set(split, target_domain))
+        return TranslationSplit(datamodule.domain_set(split, source_domain), 0, real, (target, 0))
+    # paired: items (target, input, name), the direction already applied by the datamodule
+    data_direction = getattr(datamodule, "direction", direction)
+    if data_direction != direction:
+        raise ValueError(f"the data is set up for {data_direction}; pass --direction {data_direction} "
+                         f"or --data.init_args.direction={direction}")
+    items, real = read_split(split_dataset(datamodule, split))
+    return TranslationSplit(items, 1, real, (items, 0))
+
+
+def read_split(dataset: Dataset) -> tuple[Dataset, Tensor]:
+    """(the dataset, its field-0 images as uint8). The returned dataset holds the decoded items in
+    memory when they fit in ``KEEP_BYTES`` (judged from the first item), else it is ``dataset``."""
+    first = dataset[0]
+    per_item = sum(f.numel() * f.element_size() for f in first if isinstance(f, Tensor))
+    keep = per_item * len(dataset) <= KEEP_BYTES
+    fields: list[list] = [[] for _ in first]
+    for batch in _loader(dataset, list(range(len(dataset))), 64):
+        for kept, column in zip(fields, batch) if keep else [(fields[0], batch[0])]:  # field 0 only: the images
+            kept.append(column)
+    real = to_uint8(torch.cat(fields[0]))
+    if not keep:
+        return dataset, real
+    return KeptItems([torch.cat(f) if isinstance(f[0], Tensor) else [x for part in f for x in part] for f in fields],
+                     getattr(dataset, "names", None)), real
+
+
+class KeptItems(Dataset):
+    """A split's decoded items held in memory: item i is the tuple of field i of each column."""
+
+    def __init__(self, columns: list, names: list[str] | None) -> None:
+        self.columns, self.names = columns, names
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def __getitem__(self, index: int) -> tuple:
+        return tuple(column[index] for column in self.columns)
 
 
 def translation_classes(datamodule) -> dict | None:
@@ -69,15 +113,6 @@ class Translated:
     inputs: Tensor
     translations: Tensor
     partners: Tensor | None = None
-
-
-def partner_set(datamodule, split: str, direction: str, source: Dataset) -> tuple[Dataset, int]:
-    """(dataset, item field) of the image paired with each input, where item i of ``source`` meets
-    item i % len of the dataset: paired data, the target of the same item; unpaired, the other
-    domain's images (as the CycleGAN test loader pairs them: A[i] with B[i % |B|])."""
-    if hasattr(datamodule, "domain_set"):
-        return datamodule.domain_set(split, "B" if direction == "AtoB" else "A"), 0
-    return source, 0
 
 
 def _loader(dataset: Dataset, indices: list[int], batch_size: int) -> DataLoader:

@@ -142,7 +142,8 @@ def test_translate_and_evaluate_give_the_same_image_at_any_batch_size(setup, tmp
     assert model.hparams.inference == "paper"
     dm = PairedImageDataModule(root=str(setup), direction="AtoB", load_size=36, crop_size=32, batch_size=2)
     dm.setup("test")
-    inputs, field, _ = translation_sets(dm, "test", "AtoB")
+    split_set = translation_sets(dm, "test", "AtoB")
+    inputs, field = split_set.inputs, split_set.field
     for batch_size in (1, 2, 250):
         batches = translated_batches(model, inputs, field, "AtoB", batch_size)
         assert torch.equal(torch.cat(list(batches(range(3)))), written), batch_size
