@@ -7,7 +7,7 @@ Here every rank compares them once the Trainer is built, before anything is writ
 all stop with the same message. We stop rather than follow the launcher: the config (and
 the config.yaml saved with the run) would then say 1 device for a 2-process run, the
 per-device batch size would silently double the effective one, and GANs need a strategy
-choice (README, "Many GPUs") that is the user's to make.
+choice (docs/training.md, "Many GPUs") that is the user's to make.
 
 SLURM is detected as Lightning detects it (``SLURM_NTASKS`` set and the job not named
 ``bash`` / ``interactive``), which assumes ``srun`` started the tasks; one process started

@@ -2,7 +2,7 @@
 
 Lightning wraps G and D in one DDP module; with plain ``ddp`` the D-only step leaves G's
 parameters without gradients and DDP raises "parameters that were not used".
-``ddp_find_unused_parameters_true`` is the strategy to use (README, "Many GPUs").
+``ddp_find_unused_parameters_true`` is the strategy to use (docs/training.md, "Many GPUs").
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def test_two_process_wgan_gp_keeps_ranks_identical(tmp_path, tiny_mnist):
 
 
 def test_plain_ddp_strategy_fails_as_documented(tmp_path, tiny_mnist):
-    """If this starts passing, Lightning changed and the README advice can be relaxed."""
+    """If this starts passing, Lightning changed and the advice in docs/training.md can be relaxed."""
     result = _fit_ddp(tmp_path, tiny_mnist, "--trainer.strategy", "ddp", "--trainer.max_epochs", "1")
     assert result.returncode != 0
     assert "find_unused_parameters" in result.stderr

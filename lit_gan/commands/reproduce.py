@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-root", type=str, default=None, help="sets --data.init_args.root for every row")
     p.add_argument("--feature-extractor", type=str, default=None,
                    help="replace the tables' extractor (the markdown then says the protocol differs)")
-    p.add_argument("--update-readme", action="store_true", help="regenerate README.md's results section from results/*.md")
+    p.add_argument("--update-readme", action="store_true", help="regenerate the results index <results>/README.md from <results>/*.md")
     return p
 
 
@@ -400,8 +400,9 @@ def main(argv: list[str]) -> int:
             failed.append(f"{reproduction.table.name} / figure: {reproduction.figure_problem}")
     if args.update_readme:
         results_dir = args.results or Path("results")
-        changed = update_readme(Path("README.md"), results_dir)
-        say(f"README.md results section {'updated' if changed else 'already up to date'} from {results_dir}/*.md")
+        index = results_dir / "README.md"
+        changed = update_readme(index, results_dir)
+        say(f"{index} {'updated' if changed else 'already up to date'} from {results_dir}/*.md")
     if failed:
         say("rows not produced:\n  " + "\n  ".join(failed))
         return 1

@@ -1,4 +1,4 @@
-"""The README's results section is generated from results/*.md, never typed by hand:
+"""The results index (results/README.md) is generated from results/*.md, never typed by hand:
 ``python -m lit_gan reproduce --update-readme`` rewrites what lies between the markers."""
 
 from __future__ import annotations
@@ -39,8 +39,15 @@ def summary(result_file: Path, link_base: Path) -> str:
     return "\n".join(parts)
 
 
+INDEX = "README.md"  # the index lives beside the tables it summarises, so it is not one of them
+
+
+def table_files(results_dir: Path) -> list[Path]:
+    return sorted(f for f in results_dir.glob("*.md") if f.name != INDEX)
+
+
 def section(results_dir: Path, link_base: Path) -> str:
-    files = sorted(results_dir.glob("*.md"))
+    files = table_files(results_dir)
     if not files:
         body = "No results yet: run `python -m lit_gan reproduce experiments/<paper>/<table>.yaml`."
     else:
@@ -49,8 +56,9 @@ def section(results_dir: Path, link_base: Path) -> str:
 
 
 def update_readme(readme: Path, results_dir: Path) -> bool:
-    """Rewrite the section between the markers; True when the README changed."""
-    text = readme.read_text()
+    """Rewrite the section between the markers; True when the file changed. A missing index
+    (a fresh ``--results`` folder) is started with a title and the markers."""
+    text = readme.read_text() if readme.exists() else f"# Results\n\n{BEGIN}\n{END}\n"
     if BEGIN not in text or END not in text:
         raise ValueError(f"{readme} has no results markers; add the two lines\n{BEGIN}\n{END}\nwhere the section belongs")
     head, rest = text.split(BEGIN, 1)
