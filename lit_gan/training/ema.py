@@ -106,3 +106,12 @@ class GeneratorEMA(AveragedModel):
         else:  # integer parameters are rare; keep the source's value
             for a, c in zip(averaged, current, strict=True):
                 a.copy_(c)
+
+
+def averaged_state_dict(model_state: dict[str, Tensor], prefix: str) -> dict[str, Tensor] | None:
+    """The average's weights and buffers, keyed as the raw module's, from the state dict of a
+    model that holds a ``GeneratorEMA`` at ``prefix`` (e.g. ``"generator_ema."``); None when the
+    run kept no average. What generate / evaluate load into a fresh G to read the average."""
+    inner = f"{prefix}module."
+    state = {key[len(inner):]: value for key, value in model_state.items() if key.startswith(inner)}
+    return state or None

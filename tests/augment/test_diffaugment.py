@@ -110,3 +110,13 @@ def test_bf16_images_get_the_same_draws_as_float32():
     b = DiffAugment()(x.bfloat16(), generator=_seeded(7))
     assert b.dtype == torch.bfloat16
     torch.testing.assert_close(b.float(), a, atol=0.05, rtol=0.05)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_cuda_the_draws_come_from_a_generator_on_the_images_device():
+    x = _images().cuda()
+    torch.manual_seed(3)
+    a = DiffAugment()(x)
+    torch.manual_seed(3)
+    b = DiffAugment()(x)
+    assert a.device == x.device and torch.equal(a, b)

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from lit_gan.errors import SettingError
-from lit_gan.training.ema import GeneratorEMA, check_ema_settings, ema_beta
+from lit_gan.training.ema import GeneratorEMA, averaged_state_dict, check_ema_settings, ema_beta
 
 
 def _net() -> nn.Module:
@@ -142,3 +142,22 @@ def test_update_refuses_an_empty_batch():
     model = nn.Linear(2, 2)
     with pytest.raises(ValueError, match="batch size"):
         GeneratorEMA(model).update(model, batch_size=0)
+
+
+def test_the_averaged_state_loads_into_a_fresh_copy_of_the_raw_module():
+    class Holder(nn.Module):  # a LightningModule's layout: the raw G beside its average
+        def __init__(self) -> None:
+            super().__init__()
+            self.generator = _net()
+            self.generator_ema = GeneratorEMA(self.generator, half_life_images=10, rampup=None)
+
+    holder = Holder()
+    _set_all(holder.generator, 2.0)
+    holder.generator_ema.update(holder.generator, batch_size=10)  # halfway: the average is not G
+    state = averaged_state_dict(holder.state_dict(), "generator_ema.")
+    assert state is not None and "n_averaged" not in state and "images_seen" not in state
+    fresh = _net()
+    fresh.load_state_dict(state)  # strict: exactly the raw module's keys
+    for a, b in zip(fresh.parameters(), holder.generator_ema.module.parameters()):
+        assert torch.equal(a, b)
+    assert averaged_state_dict(holder.generator.state_dict(), "generator_ema.") is None  # no average kept
