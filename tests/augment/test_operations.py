@@ -51,7 +51,8 @@ def test_brightness_adds_one_offset_per_image():
 def test_saturation_scales_the_distance_to_each_pixels_channel_mean():
     x = torch.tensor([0.0, 0.3, 0.6]).view(1, 3, 1, 1)  # gray value 0.3
     torch.testing.assert_close(scale_saturation(x, torch.tensor([0.0])), torch.full_like(x, 0.3))
-    torch.testing.assert_close(scale_saturation(x, torch.tensor([2.0])), torch.tensor([-0.3, 0.3, 0.9]).view(1, 3, 1, 1))
+    doubled = torch.tensor([-0.3, 0.3, 0.9]).view(1, 3, 1, 1)
+    torch.testing.assert_close(scale_saturation(x, torch.tensor([2.0])), doubled)
     gray = torch.rand(1, 1, 3, 3)  # one channel: nothing to saturate
     torch.testing.assert_close(scale_saturation(gray, torch.tensor([1.7])), gray)
 
