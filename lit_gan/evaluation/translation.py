@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from lit_gan.metrics.conversion import to_uint8
+from lit_gan.conversion import to_uint8
 from lit_gan.evaluation.real import split_dataset
 
 
