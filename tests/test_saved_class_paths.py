@@ -50,7 +50,8 @@ def test_generative_metrics_by_its_old_class_path(tmp_path, monkeypatch, tiny_mn
                               "every_n_epochs": 0, "cache_dir": str(tmp_path / "cache"), "progress": False}}
     run = fit_with_old_callback(tmp_path, monkeypatch, str(dcgan_config(tmp_path, tiny_mnist)), callback)
     assert "val/fid_32" in run["keys"]  # the callback ran: the final weights were scored
-    assert callback_paths(run["config"]) == ["lit_gan.callbacks.generative_metrics.GenerativeMetrics"]
+    # the run's own config.yaml names the path as it was given: the alias must stay for it too
+    assert callback_paths(run["config"]) == ["lit_gan.metrics.callback.GenerativeMetrics"]
 
 
 def test_mode_coverage_by_its_old_class_path(tmp_path, monkeypatch):
@@ -59,4 +60,4 @@ def test_mode_coverage_by_its_old_class_path(tmp_path, monkeypatch):
                                 "--data.init_args.num_train", "128", "--data.init_args.num_val", "64",
                                 "--data.init_args.batch_size", "64", "--samples.every_n_iterations", "0")
     assert "val/modes_covered" in run["keys"]
-    assert callback_paths(run["config"]) == ["lit_gan.callbacks.mode_coverage.ModeCoverage"]
+    assert callback_paths(run["config"]) == ["lit_gan.metrics.modes.ModeCoverage"]
