@@ -51,7 +51,7 @@ class Timer(L.Callback):
 
 
 def accuracy(model, extractor_path: str, per_class: int = 1000) -> float:
-    from lit_gan.metrics.conversion import to_uint8
+    from lit_gan.conversion import to_uint8
     from lit_gan.metrics.extractors import load_extractor
 
     extractor = load_extractor(extractor_path, model.device)

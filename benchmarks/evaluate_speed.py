@@ -142,8 +142,8 @@ def bare_extractor(extractor, images: torch.Tensor, batch_size: int) -> float:
 
 
 def dcgan(paths: dict[str, Path], data: Path, source: Path, num: int, batch_size: int, cache: Path) -> dict:
+    from lit_gan.conversion import to_uint8
     from lit_gan.evaluation.checkpoints import load_model
-    from lit_gan.metrics.conversion import to_uint8
     from lit_gan.metrics.extractors import load_extractor
 
     evaluate_s, result = timed_evaluate(
@@ -160,9 +160,9 @@ def dcgan(paths: dict[str, Path], data: Path, source: Path, num: int, batch_size
 
 
 def pix2pix(paths: dict[str, Path], data: Path, source: Path, batch_size: int, cache: Path) -> dict:
+    from lit_gan.conversion import to_uint8
     from lit_gan.data.paired import PairedImageDataModule
     from lit_gan.evaluation.checkpoints import load_model
-    from lit_gan.metrics.conversion import to_uint8
     from lit_gan.metrics.extractors import load_extractor
 
     evaluate_s, result = timed_evaluate(

@@ -114,7 +114,7 @@ def run(cmd: list[str], cwd: Path, env: dict, extra_env: dict | None = None, tim
 
 def metrics_callback(fixtures: dict) -> str:
     """GenerativeMetrics every 2 generator iterations (FID / KID of 64 samples), as a --trainer.callbacks value."""
-    return json.dumps({"class_path": "lit_gan.metrics.callback.GenerativeMetrics", "init_args": {
+    return json.dumps({"class_path": "lit_gan.callbacks.generative_metrics.GenerativeMetrics", "init_args": {
         "metrics": ["fid", "kid"], "feature_extractor": str(fixtures["extractor"]), "num_samples": 64,
         "every_n_iterations": 2, "every_n_epochs": 0, "kid_subsets": 10, "progress": False,
         "cache_dir": str(fixtures["reference_cache"])}})

@@ -34,9 +34,7 @@ def verbose() -> bool:
 
 def user_facing(exc: BaseException) -> BaseException | None:
     """The error to show in short, or None when ``exc`` should keep its traceback."""
-    from lit_gan.data.download import DownloadError
-
-    if isinstance(exc, (UserError, DownloadError)):
+    if isinstance(exc, UserError):  # lit_gan.download.DownloadError among them
         return exc
     module, function = _raised_in(exc)
     # the data layer and the CLI raise OSError / ValueError deliberately, naming the file or setting

@@ -134,7 +134,7 @@ def test_two_process_metrics_equal_one_process_evaluation_of_the_final_weights(t
     extractor = write_tiny_extractor(tmp_path / "tiny.pt2")
     result = _fit_ddp(
         tmp_path, tiny_mnist, "--trainer.max_epochs", "1",
-        "--trainer.callbacks+=lit_gan.metrics.callback.GenerativeMetrics",
+        "--trainer.callbacks+=lit_gan.callbacks.generative_metrics.GenerativeMetrics",
         f"--trainer.callbacks.init_args.feature_extractor={extractor}",
         "--trainer.callbacks.init_args.metrics=[fid, kid]", "--trainer.callbacks.init_args.num_samples=51",
         "--trainer.callbacks.init_args.kid_subsets=5", f"--trainer.callbacks.init_args.cache_dir={tmp_path / 'cache'}",

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from lit_gan import distributed
-from tests.evaluation.test_layering import imported_modules
+from tests.import_graph import imported_modules
 from tests.ranks import run_ranks
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lit_gan"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lit_gan.data import MNISTDataModule
-from lit_gan.data.download import DownloadError
+from lit_gan.download import DownloadError
 from lit_gan.errors import UserError, short_report, user_facing, verbose
 from lit_gan.models import DCGAN, GAN, WGAN
 from lit_gan.models.cyclegan import CycleGAN

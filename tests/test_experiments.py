@@ -44,7 +44,7 @@ def test_metrics_snippet_appends_its_callback(snippet, capsys, monkeypatch):
     base = EXPERIMENTS / "radford2015" / "dcgan_fashion_mnist.yaml"
     out = print_config(capsys, monkeypatch, base, snippet)
     assert "lit_gan.callbacks.interpolation.LatentInterpolation" in out  # kept: the snippet appends
-    assert "lit_gan.metrics.callback.GenerativeMetrics" in out
+    assert "lit_gan.callbacks.generative_metrics.GenerativeMetrics" in out
 
 
 def test_every_table_file_is_tested_as_a_table():

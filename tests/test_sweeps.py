@@ -150,7 +150,7 @@ def test_sampled_point_reaches_the_experiment_config(path, printed):
     # the metric is one the run logs: a GenerativeMetrics key, or one the model logs itself
     logged = set(MODEL_KEYS.get(config["model"]["class_path"], ()))
     for callback in config["trainer"].get("callbacks") or []:
-        if callback["class_path"] == "lit_gan.metrics.callback.GenerativeMetrics":
+        if callback["class_path"] == "lit_gan.callbacks.generative_metrics.GenerativeMetrics":
             args = callback["init_args"]
             logged |= {f"{args['split']}/{m}_{count_tag(args['num_samples'])}" for m in args["metrics"]}
     assert sweep["metric"]["name"] in logged

@@ -1,1 +1,1 @@
-"""Callbacks: what a run shows a person (sample grids, scatter plots, interpolations)."""
+"""Callbacks: what a run shows a person and checks (sample grids, scatter plots, interpolations, GenerativeMetrics, ModeCoverage, divergence and preemption)."""

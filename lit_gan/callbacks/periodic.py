@@ -12,7 +12,7 @@ from torchvision.utils import make_grid
 
 from lit_gan.atomic import atomic_path
 from lit_gan.callbacks.image_logging import log_image, scalar_step
-from lit_gan.metrics.conversion import to_uint8
+from lit_gan.conversion import to_uint8
 
 
 def to_uint8_grid(images: torch.Tensor, nrow: int) -> np.ndarray:

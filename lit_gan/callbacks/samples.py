@@ -44,7 +44,7 @@ class SampleGrid(PeriodicPicture):
             return self.render_translations(trainer, pl_module, path)
         if len(pl_module.data_shape) == 1:
 
-            from lit_gan.callbacks.scatter import plot_points_2d
+            from lit_gan.plotting.scatter import plot_points_2d
 
             points = self.samples(pl_module, self.num_points).float().numpy()
             finite = np.isfinite(points).all(axis=1)

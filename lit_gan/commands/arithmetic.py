@@ -41,8 +41,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from lit_gan.arithmetic.expression import PAPER_NOISE_SCALE, PAPER_PER_GROUP
+from lit_gan.commands.options import add_output_options
 from lit_gan.errors import UserError
-from lit_gan.evaluation.arithmetic import PAPER_NOISE_SCALE, PAPER_PER_GROUP
 from lit_gan.evaluation.checkpoints import CommandError, checkpoint_datamodule, instantiate, load_model, resolve_device
 from lit_gan.metrics.feature_module import FeatureModuleError
 
@@ -59,8 +60,8 @@ def class_names_of(ckpt: str) -> list[str] | None:
 
 
 def arithmetic(args: argparse.Namespace) -> tuple[Path, Path, str | None]:
-    from lit_gan.evaluation.arithmetic_figure import save_arithmetic_figure
-    from lit_gan.evaluation.arithmetic_run import resolve_label, run_arithmetic, save_npz, verdict
+    from lit_gan.arithmetic.figure import save_arithmetic_figure
+    from lit_gan.arithmetic.run import resolve_label, run_arithmetic, save_npz, verdict
 
     out = Path(args.out)
     npz = Path(args.npz) if args.npz else out.with_suffix(".npz")
@@ -106,9 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise-scale", type=float, default=PAPER_NOISE_SCALE,
                    help=f"the 8 neighbours add U(-s, s) noise to the result (default {PAPER_NOISE_SCALE}, Fig. 7)")
     p.add_argument("--batch-size", type=int, default=256, help="samples per generator pass while searching")
-    p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, or auto (default)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing FIG.png / FIG.npz")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_output_options(p, "replace an existing FIG.png / FIG.npz")
     return p
 
 

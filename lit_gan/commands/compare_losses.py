@@ -24,13 +24,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from lit_gan.atomic import atomic_path
-from lit_gan.callbacks.scatter import plot_points_2d, save_figure_atomic
 from lit_gan.data.toy import Toy2DDataModule
 from lit_gan.evaluation.checkpoints import CommandError, load_model
 from lit_gan.evaluation.features import Protocol
 from lit_gan.evaluation.modes import NUM_SAMPLES, points
 from lit_gan.evaluation.run import SampleContext, run_sample_metric
 from lit_gan.evaluation.sources import GeneratorSource
+from lit_gan.plotting.figure_file import save_figure_atomic
+from lit_gan.plotting.scatter import plot_points_2d
 from lit_gan.reproduce.runs import Run, RunFailed, train
 
 RUNS = Path("runs/reproduce/toy_ring8")  # where `reproduce experiments/toy/ring8.yaml` keeps its runs

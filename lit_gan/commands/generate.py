@@ -31,9 +31,10 @@ import torch
 from tqdm import tqdm
 
 from lit_gan.atomic import atomic_path
+from lit_gan.commands.options import add_output_options
+from lit_gan.conversion import to_uint8
 from lit_gan.evaluation.checkpoints import CommandError, load_model, resolve_device
 from lit_gan.evaluation.sampling import LabelError, LabelPlan, is_sampler, label_plan, sample_rows
-from lit_gan.metrics.conversion import to_uint8
 
 PNG_NAME = re.compile(r"\d{6,}(_y\d+)?\.png")  # what a PNG-folder run writes: 000000.png or 000000_y3.png
 
@@ -143,12 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="OUT.npz, or a folder for PNG files")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     p.add_argument("--batch-size", type=int, default=256, help="samples per generator forward pass")
-    p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, or auto (default)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace an existing OUT (a PNG folder loses its earlier NNNNNN.png files, nothing else)")
     p.add_argument("--keep-float", action="store_true",
                    help="images in .npz: also store samples_float (float32, [-1, 1], before rounding) for Parzen")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_output_options(p, "replace an existing OUT (a PNG folder loses its earlier NNNNNN.png files, nothing else)")
     return p
 
 

@@ -44,8 +44,8 @@ from lightning.pytorch.cli import LightningCLI
 
 from lit_gan.classifier import ImageClassifier
 from lit_gan.cli import TRAINER_DEFAULTS
+from lit_gan.download import DownloadError
 from lit_gan.evaluation.checkpoints import CommandError
-from lit_gan.data.download import DownloadError
 from lit_gan.metrics.feature_module import FORMATS, FeatureModuleError, save_feature_module
 
 DATASET_NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}  # MNISTDataModule variants

@@ -22,9 +22,10 @@ from PIL import Image
 from tqdm import tqdm
 
 from lit_gan.atomic import atomic_path
+from lit_gan.commands.options import add_output_options
+from lit_gan.conversion import to_uint8
 from lit_gan.data.image_folders import Jitter
 from lit_gan.evaluation.checkpoints import CommandError, load_model, resolve_device
-from lit_gan.metrics.conversion import to_uint8
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
@@ -90,9 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, help="an image, or a folder of images")
     p.add_argument("--out", required=True, help="folder for the PNG outputs")
     p.add_argument("--direction", choices=["AtoB", "BtoA"], default=None, help="default: the model's")
-    p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, or auto (default)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_output_options(p, "replace existing outputs")
     return p
 
 

@@ -12,8 +12,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from lit_gan.data.download import DownloadError, download_file, safe_extract
 from lit_gan.data.image_folders import list_images
+from lit_gan.download import DownloadError, download_file, safe_extract
 
 
 @dataclass(frozen=True)

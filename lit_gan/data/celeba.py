@@ -40,10 +40,10 @@ from torch.utils.data import DataLoader, Dataset
 
 from lit_gan.data.celeba_attributes import (AttributeDataset, attribute_labels, check_attributes,
                                             find_attribute_file, read_attribute_file)
-from lit_gan.data.download import DownloadError, safe_extract
 from lit_gan.data.face_folder import FaceFolderDataset, PreparedDataset, prepare, prepared_path
 from lit_gan.data.image_folders import list_images as list_folder_images
 from lit_gan.data.resumable import resumable_train_loader
+from lit_gan.download import DownloadError, safe_extract
 
 SPLITS = ("train", "val", "test")  # partition codes 0, 1, 2
 OFFICIAL_SIZES = (162_770, 19_867, 19_962)

@@ -29,11 +29,11 @@ import os
 import re
 import shutil
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import NamedTuple
 
-from lit_gan.data.derived_build import build_into, canny_settings
+from lit_gan.data.derived_build import DerivedSpec, build_into
 from lit_gan.data.image_folders import list_images
 from lit_gan.data.mnist import FILES, VARIANTS, MNISTDataModule
 
@@ -45,25 +45,6 @@ PATTERN = re.compile(r"(fashion_mnist|mnist)_(\d+)to(\d+)")
 PREFIX_VARIANT = {"fashion_mnist": "fashion", "mnist": "mnist"}
 SOURCE_NAMES = {"fashion": "Fashion-MNIST", "mnist": "MNIST"}
 CLASS_IN_NAME = re.compile(r"_c(\d+)\.png$")
-
-
-@dataclass(frozen=True)
-class DerivedSpec:
-    """What one derived dataset is; its ``asdict`` goes into the cache key."""
-
-    name: str
-    kind: str  # "paired" or "unpaired"
-    variant: str  # "mnist" or "fashion" (lit_gan.data.mnist.VARIANTS)
-    size: int
-    classes: tuple[int, int] | None = None  # unpaired: (class of A, class of B)
-
-    @property
-    def folders(self) -> tuple[str, ...]:
-        return ("train", "test") if self.kind == "paired" else ("trainA", "trainB", "testA", "testB")
-
-    @property
-    def canny(self) -> dict[str, float | int] | None:
-        return canny_settings(self.size) if self.kind == "paired" else None
 
 
 class Prepared(NamedTuple):

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from lit_gan.atomic import atomic_path
-from lit_gan.metrics.conversion import uint8_to_unit_range
+from lit_gan.conversion import uint8_to_unit_range
 
 PREPARED_FORMAT = "v1: PIL RGB, centred crop (torchvision rounding), PIL bilinear resize, uint8 (N, 3, S, S)"
 

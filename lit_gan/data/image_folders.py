@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from lit_gan.conversion import uint8_to_unit_range
 from lit_gan.data.resumable import ResumableSampler
-from lit_gan.metrics.conversion import uint8_to_unit_range
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 

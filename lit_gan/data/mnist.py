@@ -17,10 +17,10 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from lit_gan.data.download import DownloadError, download_file
+from lit_gan.conversion import uint8_to_unit_range
 from lit_gan.data.idx import read_idx_images, read_idx_labels
 from lit_gan.data.resumable import resumable_train_loader
-from lit_gan.metrics.conversion import uint8_to_unit_range
+from lit_gan.download import DownloadError, download_file
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")

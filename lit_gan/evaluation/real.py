@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from lit_gan.metrics.conversion import to_uint8
+from lit_gan.conversion import to_uint8
 
 SPLITS = ("train", "val", "test")
 STAGE_OF_SPLIT = {"train": "fit", "val": "fit", "test": "test"}

@@ -18,12 +18,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from lit_gan.conversion import to_uint8
 from lit_gan.distributed import shard, world
 from lit_gan.evaluation import registry, timing
 from lit_gan.evaluation.features import Evaluator, Protocol, sampling_card
 from lit_gan.evaluation.modes import MIN_COUNT
 from lit_gan.evaluation.sources import GeneratorSource, Source
-from lit_gan.metrics.conversion import to_uint8
 from lit_gan.metrics.extractors import FeatureExtractor
 from lit_gan.metrics.reference_cache import ReferenceCache
 

@@ -12,12 +12,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from lit_gan.conversion import to_uint8
 from lit_gan.errors import CommandError
 from lit_gan.evaluation.real import real_images_and_labels
 from lit_gan.evaluation.sampling import LabelPlan, is_sampler, is_translator, label_plan, sample_rows
 from lit_gan.evaluation.translation import (Translated, translated_batches, translated_items, translation_labels,
                                             translation_sets)
-from lit_gan.metrics.conversion import to_uint8
 
 
 class Source:

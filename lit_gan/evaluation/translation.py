@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from lit_gan.metrics.conversion import to_uint8
+from lit_gan.conversion import to_uint8
 from lit_gan.evaluation.real import split_dataset
 
 
@@ -22,8 +22,9 @@ KEEP_BYTES = 2**31  # 2 GiB: a split whose decoded items fit is read once and ke
 @dataclass
 class TranslationSplit:
     """What a translation evaluation reads: the ``inputs`` dataset (its item field ``field`` is
-    the input), the ``real`` target images as uint8, and the ``partners`` (dataset, field) paired
-    with each input (``partner_set``). Where the decoded split fits in ``KEEP_BYTES``, the datasets
+    the input), the ``real`` target images as uint8, and the ``partners`` (dataset, field): item
+    i of the inputs meets item i % len of it (paired data: the target of the same item; unpaired,
+    the other domain's images, as the CycleGAN test loader pairs A[i] with B[i % |B|]). Where the decoded split fits in ``KEEP_BYTES``, the datasets
     are the items read for ``real``, kept in memory, so the split is decoded once (not again by
     the translation pass)."""
 
@@ -108,7 +109,7 @@ def translation_labels(datamodule, source: Dataset, direction: str) -> tuple[Ten
 @dataclass
 class Translated:
     """One batch of a translation pass, float in [-1, 1] on the model's device: the inputs, their
-    translations and, when asked for, each input's partner (``partner_set``)."""
+    translations and, when asked for, each input's partner (``TranslationSplit.partners``)."""
 
     inputs: Tensor
     translations: Tensor

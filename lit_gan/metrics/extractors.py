@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from lit_gan.metrics.conversion import uint8_to_unit_range
+from lit_gan.conversion import uint8_to_unit_range
 from lit_gan.metrics.device import feature_dtype
 from lit_gan.metrics.feature_module import load_feature_module
 from lit_gan.metrics.inception import InceptionFeatures, find_inception_weights, sha256_of

@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from lit_gan.data.download import DownloadError, download_file
-from lit_gan.metrics.conversion import to_rgb
+from lit_gan.conversion import to_rgb
+from lit_gan.download import DownloadError, download_file
 
 WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"
 WEIGHTS_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/" + WEIGHTS_FILE

@@ -16,7 +16,8 @@ Panel keys: ``key`` (or a list: the first a run logged), ``label`` (y axis), ``t
 (``iteration``, default, or ``step``: optimizer steps, n_critic + n_gen per iteration, the
 compute axis), ``iterations`` ([first, last] window), ``log_y``, ``smooth`` (trailing mean
 over this many iterations, or steps on the step axis), ``twin`` (a second key on a right axis, dashed) with
-``twin_label``, ``rows`` (names of the rows to draw; default all).
+``twin_label``, ``rows`` (names of the rows to draw; default all). lit_gan.reproduce.figure_spec
+checks them when the table is read.
 """
 
 from __future__ import annotations
@@ -30,34 +31,6 @@ from matplotlib.figure import Figure
 
 from lit_gan.reproduce.logs import first_logged, in_window, read_log
 from lit_gan.reproduce.report import RowResult
-
-PANEL_KEYS = {"key", "label", "title", "x", "iterations", "log_y", "smooth", "twin", "twin_label", "rows"}
-FIGURE_KEYS = {"kind", "columns", "panels", "samples"}
-
-
-def check_spec(spec: dict[str, Any], where: str, row_names: set[str]) -> str | None:
-    """What is wrong with a curves figure spec, or None."""
-    unknown = set(spec) - FIGURE_KEYS
-    if unknown:
-        return f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(FIGURE_KEYS)}"
-    panels = spec.get("panels")
-    if not isinstance(panels, list) or not panels:
-        return f"{where}: a curves figure needs `panels`, a list of {{key: a logged key, ...}}"
-    for i, panel in enumerate(panels):
-        at = f"{where}: panel {i + 1}"
-        if not isinstance(panel, dict) or "key" not in panel:
-            return f"{at}: needs `key` (a logged key such as train/d_real), got {panel!r}"
-        if set(panel) - PANEL_KEYS:
-            return f"{at}: unknown keys {sorted(set(panel) - PANEL_KEYS)}; allowed: {sorted(PANEL_KEYS)}"
-        if panel.get("x", "iteration") not in ("iteration", "step"):
-            return f"{at}: x must be iteration or step, got {panel['x']!r}"
-        missing = set(panel.get("rows") or []) - row_names
-        if missing:
-            return f"{at}: rows {sorted(missing)} are not rows of this table"
-        smooth = panel.get("smooth", 1)
-        if not isinstance(smooth, int) or smooth < 1:
-            return f"{at}: smooth must be a positive number of iterations, got {smooth!r}"
-    return None
 
 
 def _series(log: dict, keys: tuple[str, ...], panel: dict[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -152,7 +125,7 @@ def _samples(subfig, results: list[RowResult]) -> None:
 
 def draw_curves(results: list[RowResult], path: Path, spec: dict[str, Any]) -> Path | None:
     """The figure at ``path``; None when no row has a finished run."""
-    from lit_gan.callbacks.scatter import save_figure_atomic
+    from lit_gan.plotting.figure_file import save_figure_atomic
 
     logs_by_row = [(i, (r, [read_log(d) for d in r.run_dirs])) for i, r in enumerate(results) if r.run_dirs]
     if not logs_by_row:

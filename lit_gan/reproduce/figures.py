@@ -18,8 +18,6 @@ from matplotlib.figure import Figure
 
 from lit_gan.reproduce.report import RowResult
 
-FIGURE_KINDS = ("modes", "curves")
-
 
 def _panel_title(name: str, values: dict[str, Any]) -> str:
     parts = [f"{values['modes_covered_min1']}/{values['num_modes']} modes (>= 1)"] if "num_modes" in values else []
@@ -32,10 +30,11 @@ def _panel_title(name: str, values: dict[str, Any]) -> str:
 
 def draw_modes(results: list[RowResult], path: Path, columns: int) -> Path | None:
     """One scatter panel per row with a finished first run; None when no row has one."""
-    from lit_gan.callbacks.scatter import plot_points_2d, save_figure_atomic
     from lit_gan.evaluation.checkpoints import datamodule_from_checkpoint, load_model
     from lit_gan.evaluation.modes import NUM_SAMPLES
     from lit_gan.evaluation.sampling import all_samples
+    from lit_gan.plotting.figure_file import save_figure_atomic
+    from lit_gan.plotting.scatter import plot_points_2d
 
     panels = [r for r in results if r.checkpoints and r.values]
     if not panels:

@@ -46,6 +46,7 @@ from typing import Any
 import yaml
 
 from lit_gan.evaluation.registry import ALL_METRICS, needs_a_model
+from lit_gan.reproduce.figure_spec import FIGURE_KINDS, check_spec
 from lit_gan.reproduce.logs import LogSpecError, LogValue, parse_log_values
 TABLE_KEYS = {"title", "source", "about", "seeds", "columns", "evaluate", "quick", "rows", "requires", "figure",
               "log_values", "findings"}
@@ -229,15 +230,11 @@ def _log_values(raw: Any, where: str) -> dict[str, LogValue]:
 
 
 def _figure(path: Path, spec: Any, row_names: set[str]) -> dict[str, Any] | None:
-    from lit_gan.reproduce.figures import FIGURE_KINDS
-
     if spec is None:
         return None
     if not isinstance(spec, dict) or spec.get("kind") not in FIGURE_KINDS:
         raise TableError(f"{path}: figure needs a kind, one of {FIGURE_KINDS}, got {spec!r}")
     if spec["kind"] == "curves":
-        from lit_gan.reproduce.curves import check_spec
-
         problem = check_spec(spec, f"{path}: figure", row_names)
         if problem:
             raise TableError(problem)

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from lit_gan.__main__ import main as lit_gan_main
-from lit_gan.evaluation.checkpoints import load_model
+from lit_gan.conversion import to_uint8
 from lit_gan.data import MNISTDataModule
-from lit_gan.metrics.conversion import to_uint8
+from lit_gan.evaluation.checkpoints import load_model
 from lit_gan.evaluation.parzen import parzen_window
 from lit_gan.evaluation.sampling import sample_rows
 from tests.commands.test_evaluate import evaluate, setup  # noqa: F401  (setup: the tiny checkpoint fixture)

@@ -18,7 +18,7 @@ from PIL import Image
 from lit_gan.data import CelebADataModule
 from lit_gan.data import celeba as celeba_module
 from lit_gan.data.celeba import PreparedDataset, locate
-from lit_gan.data.download import DownloadError
+from lit_gan.download import DownloadError
 from tests.data.celeba_fixtures import official_attribute_text
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)

@@ -10,10 +10,10 @@ import torch
 from torch.utils.data import SequentialSampler
 
 from lit_gan.data import mnist as mnist_module
-from lit_gan.data.download import DownloadError
 from lit_gan.data.idx import write_idx
 from lit_gan.data.mnist import FILES, MNISTDataModule
 from lit_gan.data.resumable import ResumableSampler
+from lit_gan.download import DownloadError
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 

@@ -15,9 +15,9 @@ import torch
 from PIL import Image
 
 from lit_gan.data import paired as paired_module
-from lit_gan.data.download import DownloadError, UnsafeArchiveError
 from lit_gan.data.image_folders import EpochSampler
 from lit_gan.data.paired import Archive, PairedImageDataModule, PairedItem
+from lit_gan.download import DownloadError, UnsafeArchiveError
 
 PERM = [2, 0, 1]  # B's channel c is A's channel PERM[c]
 

@@ -14,9 +14,9 @@ import torch
 from PIL import Image
 
 from lit_gan.data import unpaired as unpaired_module
-from lit_gan.data.download import DownloadError, UnsafeArchiveError
 from lit_gan.data.paired import Archive
 from lit_gan.data.unpaired import UnpairedImageDataModule, UnpairedItem
+from lit_gan.download import DownloadError, UnsafeArchiveError
 
 COUNTS = {"trainA": 5, "trainB": 8, "testA": 3, "testB": 4}
 FOLDER_CODE = {"trainA": 0, "trainB": 1, "testA": 2, "testB": 3}

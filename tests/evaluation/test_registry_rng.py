@@ -7,12 +7,12 @@ import torch
 from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
+from lit_gan.callbacks.generative_metrics import GenerativeMetrics
 from lit_gan.evaluation import registry
-from lit_gan.metrics.callback import GenerativeMetrics
 from lit_gan.metrics.extractors import Features
 from lit_gan.metrics.scores import IS_SPLITS, PassThrough
+from tests.callbacks.test_generative_metrics import fit, logged
 from tests.metrics.helpers import write_tiny_extractor
-from tests.metrics.test_callback import fit, logged
 from tests.rng_helpers import seeding_calls  # noqa: F401 (fixture)
 
 N, DIM, CLASSES = 40, 6, 4

@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from lit_gan.commands.generate import iter_samples
+from lit_gan.conversion import to_uint8
 from lit_gan.data import MNISTDataModule
-from lit_gan.metrics.conversion import to_uint8
-from lit_gan.metrics.distributed import gather_rows, shard
 from lit_gan.evaluation.features import Evaluator, Protocol
 from lit_gan.evaluation.real import real_images
 from lit_gan.evaluation.sources import GeneratorSource
+from lit_gan.metrics.distributed import gather_rows, shard
 from lit_gan.metrics.extractors import load_extractor
 from lit_gan.metrics.reference_cache import ReferenceCache
 from lit_gan.models import DCGAN

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from lit_gan.conversion import to_uint8
 from lit_gan.data.paired import PairedImageDataModule
 from lit_gan.data.unpaired import UnpairedImageDataModule
-from lit_gan.metrics.conversion import to_uint8
 from lit_gan.evaluation.translation import translated_batches, translation_sets
 from tests.models.translation_fixtures import write_inverted_pairs, write_unpaired
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lit_gan.reproduce.curves import check_spec, draw_curves
+from lit_gan.reproduce.curves import draw_curves
+from lit_gan.reproduce.figure_spec import check_spec
 from lit_gan.reproduce.logs import LogSpecError, LogValue, compute, log_values, parse_log_values, read_log
 from lit_gan.reproduce.report import RowResult
 from lit_gan.reproduce.table import Row

@@ -89,9 +89,9 @@ def test_a_failed_run_reports_the_log_s_last_error_with_its_detail():
     from lit_gan.reproduce.runs import last_error
 
     log = ("Epoch 0\nTraceback (most recent call last):\n  File x\n"
-           "lit_gan.data.download.DownloadError: Could not download a.gz; every source failed:\n"
+           "lit_gan.download.DownloadError: Could not download a.gz; every source failed:\n"
            "  https://example.org/a.gz\n    -> URLError: no network\nmore noise\n")
-    assert last_error(log) == ("lit_gan.data.download.DownloadError: Could not download a.gz; every source failed: "
+    assert last_error(log) == ("lit_gan.download.DownloadError: Could not download a.gz; every source failed: "
                                "https://example.org/a.gz -> URLError: no network")
     assert last_error("usage: ...\nerror: --seeds must be >= 1\n") == "error: --seeds must be >= 1"
     assert last_error("all fine\n") == ""

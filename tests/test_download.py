@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from lit_gan.data.download import (
+from lit_gan.download import (
     DownloadError,
     UnsafeArchiveError,
     download_file,

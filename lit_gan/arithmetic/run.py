@@ -4,7 +4,7 @@ The pool is samples 0..N-1 of seed S (N = ``search``), exactly as ``generate --s
 --num N`` makes them (lit_gan.evaluation.sampling: z is row i of ``fixed_noise``; a
 conditional model's samples all get the one ``label``). Index groups pick from the pool
 (an index >= N is refused); named groups are chosen by classifying the pool's images
-(lit_gan.evaluation.latent_groups).
+(lit_gan.arithmetic.groups).
 
 Decoding: every vector of the figure (the members, the group means, the result and its 8
 noisy neighbours) goes through G in ONE call. With ``sample_mode: eval`` each image depends
@@ -25,11 +25,11 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from lit_gan.evaluation.arithmetic import (ArithmeticInputError, Term, combine, group_means, neighbourhood,
+from lit_gan.arithmetic.expression import (ArithmeticInputError, Term, combine, group_means, neighbourhood,
                                            parse_expression)
-from lit_gan.evaluation.latent_groups import Vocabulary, criterion_for, pick_members
+from lit_gan.arithmetic.groups import Vocabulary, criterion_for, pick_members
+from lit_gan.conversion import to_uint8
 from lit_gan.evaluation.sampling import LabelPlan, fixed_noise, is_sampler, sample_rows
-from lit_gan.metrics.conversion import to_uint8
 
 NEIGHBOUR_SEED_OFFSET = 1_000_003  # the 3 x 3 noise has its own stream, not the pool's z
 

@@ -1,4 +1,4 @@
-"""Images in [-1, 1] -> uint8, the one conversion every metric input goes through.
+"""Images in [-1, 1] <-> uint8: how datasets read stored images, and the one conversion every metric input goes through.
 
 Generated and real images both pass through ``to_uint8`` so they are compared in the form
 images are stored in. torchmetrics' ``normalize=True`` casts with ``.byte()``, which wraps

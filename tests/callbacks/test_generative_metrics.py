@@ -9,8 +9,8 @@ import lightning as L
 import pytest
 from lightning.pytorch.loggers import CSVLogger
 
+from lit_gan.callbacks.generative_metrics import GenerativeMetrics
 from lit_gan.data import MNISTDataModule
-from lit_gan.metrics.callback import GenerativeMetrics
 from lit_gan.evaluation.features import Evaluator, Protocol
 from lit_gan.evaluation.real import real_images
 from lit_gan.evaluation.sources import GeneratorSource

@@ -20,7 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
-from lit_gan.atomic import atomic_path
+from lit_gan.plotting.figure_file import save_figure_atomic
 
 _MARGIN = 0.25  # of the modes' extent, on each side (ring8 -> [-3, 3], grid25 -> [-6, 6])
 
@@ -96,9 +96,3 @@ def plot_points_2d(
     if path is not None:
         save_figure_atomic(fig, path)
     return fig
-
-
-def save_figure_atomic(fig: Figure, path: str | Path) -> None:
-    """Write ``fig`` as PNG to ``path`` atomically (see lit_gan.atomic)."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", bbox_inches="tight")

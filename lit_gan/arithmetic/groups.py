@@ -1,4 +1,4 @@
-"""Groups of samples chosen by a classifier, for latent arithmetic (lit_gan.evaluation.arithmetic).
+"""Groups of samples chosen by a classifier, for latent arithmetic (lit_gan.arithmetic.expression).
 
 A single-label classifier (``train-classifier``'s extractors: logits (N, K), meta
 ``class_names``) picks, for a group ``sandal``, the samples it predicts as Sandal (argmax of
@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lit_gan.evaluation.arithmetic import ArithmeticInputError, Term, normalise
+from lit_gan.arithmetic.expression import ArithmeticInputError, Term, normalise
 
 
 @dataclass(frozen=True)

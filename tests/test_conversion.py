@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lit_gan.metrics.conversion import to_rgb, to_uint8, uint8_to_unit_range
+from lit_gan.conversion import to_rgb, to_uint8, uint8_to_unit_range
 
 
 @pytest.mark.parametrize("value, expected", [

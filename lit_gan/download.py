@@ -23,12 +23,14 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
+from lit_gan.errors import UserError
+
 _CHUNK = 1 << 20
 _USER_AGENT = "lit_gan-downloader/0.1 (+python urllib)"
 
 
-class DownloadError(RuntimeError):
-    """Every mirror failed; the message lists each URL with its failure."""
+class DownloadError(UserError, RuntimeError):
+    """Every mirror failed; the message lists each URL with its failure (a user can act on it)."""
 
 
 class UnsafeArchiveError(ValueError):

@@ -7,8 +7,8 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from lit_gan.callbacks.scatter import plot_points_2d, view_limits
 from lit_gan.data.toy import toy_modes
+from lit_gan.plotting.scatter import plot_points_2d, view_limits
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from lit_gan.evaluation.arithmetic import (ArithmeticInputError, Literal, combine, group_means, neighbourhood,
+from lit_gan.arithmetic.expression import (ArithmeticInputError, Literal, combine, group_means, neighbourhood,
                                            parse_expression)
-from lit_gan.evaluation.arithmetic_run import decode_together, run_arithmetic
-from lit_gan.evaluation.latent_groups import Vocabulary, criterion_for, pick_members
+from lit_gan.arithmetic.groups import Vocabulary, criterion_for, pick_members
+from lit_gan.arithmetic.run import decode_together, run_arithmetic
 from lit_gan.metrics.extractors import FeatureExtractor
 
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")

@@ -14,8 +14,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from lit_gan.evaluation.arithmetic_run import ArithmeticResult
-from lit_gan.metrics.conversion import to_uint8
+from lit_gan.arithmetic.run import ArithmeticResult
+from lit_gan.conversion import to_uint8
 
 
 def _show(ax: Axes, image: Tensor, title: str | None = None, frame: str | None = None) -> None:
@@ -78,7 +78,7 @@ def arithmetic_figure(result: ArithmeticResult, title: str | None = None) -> Fig
 
 def save_arithmetic_figure(result: ArithmeticResult, path: str | Path) -> Path:
     """Draw and write the PNG atomically."""
-    from lit_gan.callbacks.scatter import save_figure_atomic
+    from lit_gan.plotting.figure_file import save_figure_atomic
 
     fig = arithmetic_figure(result)
     save_figure_atomic(fig, path)
