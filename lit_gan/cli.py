@@ -106,8 +106,16 @@ def import_class(class_path: str) -> type:
 
 
 def takes_num_classes(model_class: type) -> bool:
-    """Whether ``model_class.__init__`` has a ``num_classes`` parameter (a class-conditional model)."""
-    return "num_classes" in inspect.signature(model_class.__init__).parameters
+    """Whether ``model_class`` takes a ``num_classes`` argument (a class-conditional model): in its own
+    ``__init__`` or in a parent's that it forwards ``**kwargs`` to (lit_gan.models.arguments)."""
+    for cls in model_class.__mro__:
+        if "__init__" in vars(cls):
+            parameters = inspect.signature(cls.__init__).parameters
+            if "num_classes" in parameters:
+                return True
+            if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+                return False
+    return False
 
 
 def num_classes_as_given(data: Any, model: Any) -> int | None:

@@ -20,18 +20,18 @@ unweighted), ``val/class_accuracy_real`` (D's class head on held-out real images
 
 from __future__ import annotations
 
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
 import torch.nn.functional as F
 from torch import Tensor
 
-from lit_gan.models.conditional import ConditionalGAN
-from lit_gan.models.gan import NoiseName
-from lit_gan.models.optim import OptimizerName, ScheduleName
+from lit_gan.models.conditional import ConditionalDCGAN
 from lit_gan.nets.conditional import ACGAN_DISCRIMINATORS
 
+ACGANDiscriminatorName = ACGAN_DISCRIMINATORS.names()
 
-class ACGAN(ConditionalGAN):
+
+class ACGAN(ConditionalDCGAN):
     """Odena et al. 2017 on the DCGAN layout: G reads concat(z, embedding(c)), D is the DCGAN
     trunk with a source head and a class head (lit_gan.nets.conditional_heads).
 
@@ -42,20 +42,17 @@ class ACGAN(ConditionalGAN):
 
     discriminator_names = ACGAN_DISCRIMINATORS
 
-    def __init__(self, num_classes: int, data_shape: Sequence[int] = (3, 32, 32),
-                 class_loss_weight: float = 1.0,  # sec. 3: L_S + L_C, unweighted
-                 noise: NoiseName = "normal",
-                 generator: Literal["mlp", "dcgan", "dcgan_cbn"] = "dcgan",
-                 discriminator: Literal["acgan"] = "acgan",
-                 optimizer: OptimizerName = "adam",
-                 lr_g: float = 2e-4, lr_d: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
-                 momentum: float = 0.0, final_momentum: float | None = None,
-                 lr_schedule: ScheduleName = "constant", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        data_shape: Sequence[int] = (3, 32, 32),
+        class_loss_weight: float = 1.0,  # sec. 3: L_S + L_C, unweighted
+        discriminator: ACGANDiscriminatorName = "acgan",
+        **kwargs: Any,
+    ) -> None:
         if not class_loss_weight >= 0:
             raise ValueError(f"class_loss_weight must be >= 0, got {class_loss_weight} (the paper's is 1)")
         self.class_loss_weight = class_loss_weight
-        kwargs.update({k: v for k, v in locals().items() if k not in ("self", "kwargs", "__class__", "class_loss_weight")})
-        super().__init__(**kwargs)
+        super().__init__(data_shape=data_shape, discriminator=discriminator, **kwargs)
 
     def critic(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         return self.discriminator(x)  # D reads the image only: (source logits, class logits)

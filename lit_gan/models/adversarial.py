@@ -20,8 +20,10 @@ Compile: ``compile=True`` (``--model.init_args.compile true``) runs each net's f
 through ``torch.compile`` during ``fit`` (lit_gan.models.compile); off by default.
 
 Subclasses say what their losses are and nothing else:
-``discriminator_loss(batch) -> (loss, logs)``, ``generator_loss(batch) -> (loss, logs)``
-and ``configure_optimizers`` (returning ``[opt_g, opt_d]`` and their schedulers).
+``discriminator_loss(batch) -> (loss, logs)``, ``generator_loss(batch) -> (loss, logs)``,
+``configure_optimizers`` (returning ``[opt_g, opt_d]`` and their schedulers) and
+``validation_scores(batch, batch_idx) -> {name: value}``, which the one ``validation_step``
+(and ``test_step``) logs as ``val/<name>`` (``test/<name>``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,10 @@ class AdversarialModel(L.LightningModule):
 
     def generator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
         raise NotImplementedError
+
+    def validation_scores(self, batch: Any, batch_idx: int) -> dict[str, Any]:
+        """Scores of one held-out batch: tensors, or torchmetrics Metrics that accumulate over the epoch."""
+        return {}
 
     def after_discriminator_step(self) -> None:
         """Hook after each critic update (WGAN clips its weights here)."""
@@ -108,6 +114,15 @@ class AdversarialModel(L.LightningModule):
         if self._logger_will_write():
             self.log_dict(logs, prog_bar=False)
             self.log("train/iteration", float(self.iterations), prog_bar=True)
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        """The template of validation and test: a subclass's ``validation_scores``, logged."""
+        prefix = "test" if self.trainer.testing else "val"
+        for name, value in self.validation_scores(batch, batch_idx).items():
+            self.log(f"{prefix}/{name}", value, sync_dist=True)  # Metrics sync themselves; sync_dist is for tensors
+
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        self.validation_step(batch, batch_idx)
 
     def _logger_will_write(self) -> bool:
         """Log only on the steps the logger writes (every ``trainer.log_every_n_steps``).

@@ -22,55 +22,35 @@ classes (lit_gan.nets.label_input); one-hot weights give exactly the class's sam
 
 from __future__ import annotations
 
-from typing import Any, Literal, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from lit_gan.losses.gradient_penalty import gradient_penalty, refuse_batch_norm, refuse_float16
-from lit_gan.models.batch_stats import SampleMode
-from lit_gan.nets.conditional import ACGAN_DISCRIMINATORS, DISCRIMINATORS, build_conditional_nets
-from lit_gan.models.gan import GAN, NoiseName
+from lit_gan.models.arguments import own_arguments
+from lit_gan.models.gan import GAN
+from lit_gan.models.noise_gan import NoiseName
 from lit_gan.models.optim import OptimizerName, ScheduleName
+from lit_gan.nets.conditional import ACGAN_DISCRIMINATORS, DISCRIMINATORS, GENERATORS, build_conditional_nets
+
+ConditionalGeneratorName = GENERATORS.names()
+ConditionalDiscriminatorName = DISCRIMINATORS.names()
 
 
 class ConditionalGAN(GAN):
     """GAN with labels; the defaults are Mirza & Osindero 2014's MNIST setup (see :class:`CGAN`)."""
 
-    discriminator_names: tuple[str, ...] = DISCRIMINATORS
+    discriminator_names = DISCRIMINATORS
 
     def __init__(
         self,
         num_classes: int,
-        data_shape: Sequence[int] = (1, 28, 28),
-        latent_dim: int = 100,  # Mirza & Osindero 2014, sec. 4.1: "dimensionality 100"
-        noise: NoiseName = "uniform",  # sec. 4.1: uniform (they: the unit hypercube; see CGAN)
-        generator: Literal["mlp", "dcgan", "dcgan_cbn"] = "mlp",
-        discriminator: Literal["maxout", "dcgan", "projection"] = "maxout",
-        generator_options: dict[str, Any] | None = None,
-        discriminator_options: dict[str, Any] | None = None,
-        loss: str = "non_saturating",
-        label_smoothing: float = 0.0,
+        generator: ConditionalGeneratorName = "mlp",
+        discriminator: ConditionalDiscriminatorName = "maxout",
         gp_weight: float = 0.0,
-        optimizer: OptimizerName = "sgd",  # sec. 4.1: "stochastic gradient decent"
-        lr_g: float = 0.1,  # sec. 4.1: "initial learning rate of 0.1"
-        lr_d: float = 0.1,
-        betas: tuple[float, float] = (0.5, 0.999),
-        momentum: float = 0.5,  # sec. 4.1: "initial value of .5 ... increased up to 0.7"
-        final_momentum: float | None = 0.7,
-        momentum_ramp_epochs: int = 250,  # not in the paper: Goodfellow et al. 2014's mnist.yaml
-        lr_schedule: ScheduleName = "exponential",
-        lr_decay: float = 1.00004,  # sec. 4.1: "decay factor of 1.00004"
-        min_lr: float = 1e-6,  # sec. 4.1: "down to .000001"
-        constant_epochs: int = 100,
-        decay_epochs: int = 100,
-        n_critic: int = 1,
-        n_gen: int = 1,
-        grad_clip: float | None = None,
-        d_loss_scale: float = 1.0,
-        sample_mode: SampleMode = "eval",
-        sample_batch_size: int = 64,
-        compile: bool = False,
+        lr_decay: float = 1.00004,  # Mirza & Osindero 2014, sec. 4.1: "decay factor of 1.00004"
+        **kwargs: Any,
     ) -> None:
         """
         Args:
@@ -82,21 +62,22 @@ class ConditionalGAN(GAN):
                 only in :class:`ACGAN`.
             gp_weight: lambda of the gradient penalty (0: none; Gulrajani et al. 2017: 10).
                 Needed by ``loss: wasserstein``; refused with BatchNorm in D.
-            The rest: as lit_gan.models.gan.GAN.
+            lr_decay: Mirza & Osindero 2014, sec. 4.1 (the lr is divided by it each
+                iteration, down to min_lr = 1e-6).
+            The rest: as lit_gan.models.gan.GAN, whose defaults are this paper's too (sec. 4.1:
+                z of 100 dimensions, uniform; SGD lr 0.1; momentum 0.5 rising to 0.7, over
+                Goodfellow et al. 2014's 250 epochs, which the paper does not give).
         """
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}; the CLI links it from "
                              "the datamodule's num_classes (e.g. MNISTDataModule: 10)")
         if gp_weight < 0:
             raise ValueError(f"gp_weight must be >= 0, got {gp_weight} (Gulrajani et al. 2017 use 10)")
-        if loss == "wasserstein" and gp_weight == 0:
+        self.num_classes, self.gp_weight = num_classes, gp_weight  # build_nets (called by NoiseGAN) reads num_classes
+        super().__init__(generator=generator, discriminator=discriminator, lr_decay=lr_decay, **kwargs)
+        if self.hparams.loss == "wasserstein" and gp_weight == 0:
             raise ValueError("loss 'wasserstein' needs a Lipschitz critic, else its scores grow without bound: "
                              "set gp_weight: 10 (Gulrajani et al. 2017) or choose another loss")
-        self.num_classes, self.gp_weight = num_classes, gp_weight  # build_nets (called by GAN) reads num_classes
-        kwargs = dict(locals())
-        for name in ("self", "__class__", "num_classes", "gp_weight"):
-            kwargs.pop(name)
-        super().__init__(**kwargs)
         if gp_weight > 0:
             refuse_batch_norm(type(self).__name__, self.discriminator, discriminator)
 
@@ -104,7 +85,7 @@ class ConditionalGAN(GAN):
                    discriminator_options: dict[str, Any]) -> tuple[nn.Module, nn.Module]:
         if discriminator not in self.discriminator_names:
             hint = " (an AC-GAN discriminator: use lit_gan.models.ACGAN)" if discriminator in ACGAN_DISCRIMINATORS else ""
-            raise ValueError(f"{type(self).__name__} takes discriminator one of {self.discriminator_names}, "
+            raise ValueError(f"{type(self).__name__} takes discriminator one of {tuple(self.discriminator_names)}, "
                              f"got {discriminator!r}{hint}")
         return build_conditional_nets(generator, discriminator, self.latent_dim, self.num_classes, self.data_shape,
                                       generator_options, discriminator_options)
@@ -210,20 +191,16 @@ class ConditionalGAN(GAN):
         logs: dict[str, Tensor] = {}
         return self.objective.generator(fake_out) + self.class_loss_g(fake_cls, fake_labels, logs), logs
 
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
+    def validation_scores(self, batch: Any, batch_idx: int) -> dict[str, Tensor]:
         """D's loss on held-out (x, y) vs fresh fakes of the same labels (AC-GAN: and its accuracy)."""
         real, labels = self.labelled(batch)
         g = torch.Generator().manual_seed(batch_idx)  # leaves the global RNG stream alone
         fake = self.sample(real.shape[0], g, labels=labels)
         (real_out, real_cls), (fake_out, _) = self.critic(real, labels), self.critic(fake, labels)
-        prefix = "test" if self.trainer.testing else "val"
-        self.log(f"{prefix}/loss_d", self.d_loss_scale * self.objective.discriminator(real_out, fake_out), sync_dist=True)
-        self.log(f"{prefix}/d_real", self.mean_output(real_out), sync_dist=True)
+        scores = self.held_out_scores(real_out, fake_out)
         if real_cls is not None:
-            accuracy = (real_cls.argmax(dim=1) == labels).float().mean()
-            self.log(f"{prefix}/class_accuracy_real", accuracy, sync_dist=True)
-
-    test_step = validation_step
+            scores["class_accuracy_real"] = (real_cls.argmax(dim=1) == labels).float().mean()
+        return scores
 
     def on_fit_start(self) -> None:
         super().on_fit_start()
@@ -252,13 +229,17 @@ class ConditionalDCGAN(ConditionalGAN):
     noise are DCGAN's (sec. 4).
     """
 
-    def __init__(self, num_classes: int, data_shape: Sequence[int] = (1, 28, 28),
-                 noise: NoiseName = "normal",
-                 generator: Literal["mlp", "dcgan", "dcgan_cbn"] = "dcgan",
-                 discriminator: Literal["maxout", "dcgan", "projection"] = "dcgan",
-                 optimizer: OptimizerName = "adam",  # Radford et al. 2015, sec. 4: Adam lr 0.0002, beta1 0.5
-                 lr_g: float = 2e-4, lr_d: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
-                 momentum: float = 0.0, final_momentum: float | None = None,
-                 lr_schedule: ScheduleName = "constant", **kwargs: Any) -> None:
-        kwargs.update({k: v for k, v in locals().items() if k not in ("self", "kwargs", "__class__")})
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        noise: NoiseName = "normal",
+        generator: ConditionalGeneratorName = "dcgan",
+        discriminator: ConditionalDiscriminatorName = "dcgan",
+        optimizer: OptimizerName = "adam",  # Radford et al. 2015, sec. 4: Adam lr 0.0002, beta1 0.5
+        lr_g: float = 2e-4,
+        lr_d: float = 2e-4,
+        momentum: float = 0.0,
+        final_momentum: float | None = None,
+        lr_schedule: ScheduleName = "constant",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**own_arguments(locals()), **kwargs)

@@ -30,7 +30,7 @@ from lit_gan import distributed
 from lit_gan.models.image_pool import POOL_SIZE, ImagePool
 from lit_gan.models.optim import optimizer_problem
 from lit_gan.models.paired_scores import cycle_scores
-from lit_gan.models.translation import TranslationModel, check_betas
+from lit_gan.models.translation import PatchDiscriminatorName, TranslationModel, TranslatorName, check_betas
 from lit_gan.nets import build_patch_discriminator, build_translator
 
 
@@ -58,9 +58,9 @@ class CycleGAN(TranslationModel):
         self,
         data_shape: Sequence[int] = (3, 256, 256),
         channels_a: int = 3,
-        generator: str = "resnet",  # Zhu et al. 2017, sec. 4 / 7.2: 9 blocks at 256, 6 at 128
+        generator: TranslatorName = "resnet",  # Zhu et al. 2017, sec. 4 / 7.2: 9 blocks at 256, 6 at 128
         generator_options: dict[str, Any] | None = None,
-        discriminator: str = "patchgan",  # 70x70 PatchGAN
+        discriminator: PatchDiscriminatorName = "patchgan",  # 70x70 PatchGAN
         discriminator_options: dict[str, Any] | None = None,
         lambda_cycle: float = 10.0,  # sec. 7.1
         lambda_identity: float = 0.5,  # times lambda_cycle (sec. 5.2); 0 disables
@@ -158,14 +158,11 @@ class CycleGAN(TranslationModel):
         else:
             scores["cycle_l1"].update(rec_partners, partners, rec_inputs, inputs)
 
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
+    def validation_scores(self, batch: Any, batch_idx: int) -> dict[str, Any]:
         """Cycle reconstruction error both ways (mean of the two L1s)."""
         real_a, real_b = domains(batch)
         self.update_paired(self.scores, real_a, self.translate(real_a, "AtoB"), real_b, "AtoB")
-        prefix = "test" if self.trainer.testing else "val"
-        self.log(f"{prefix}/cycle_l1", self.scores["cycle_l1"], batch_size=len(real_a))
-
-    test_step = validation_step
+        return {"cycle_l1": self.scores["cycle_l1"]}
 
     # ---- the history pools are training state -------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

@@ -23,7 +23,8 @@ from torch import Tensor, nn
 from lit_gan.losses import get_objective
 from lit_gan.models.optim import optimizer_problem
 from lit_gan.models.paired_scores import translation_scores, update_translation_scores
-from lit_gan.models.translation import DIRECTIONS, TranslationModel, check_betas
+from lit_gan.models.translation import (DIRECTIONS, PatchDiscriminatorName, TranslationModel, TranslatorName,
+                                        check_betas)
 from lit_gan.nets import build_patch_discriminator, build_translator
 
 Pix2PixObjective = Literal["l1+cgan", "cgan", "l1", "l1+gan"]
@@ -35,9 +36,9 @@ class Pix2Pix(TranslationModel):
         data_shape: Sequence[int] = (3, 256, 256),
         input_channels: int = 3,
         direction: Literal["AtoB", "BtoA"] = "BtoA",
-        generator: str = "unet",
+        generator: TranslatorName = "unet",
         generator_options: dict[str, Any] | None = None,
-        discriminator: str = "patchgan",
+        discriminator: PatchDiscriminatorName = "patchgan",
         discriminator_options: dict[str, Any] | None = None,
         objective: Pix2PixObjective = "l1+cgan",
         lambda_l1: float = 100.0,  # Isola et al. 2017, eq. 4 / sec. 4
@@ -127,11 +128,7 @@ class Pix2Pix(TranslationModel):
         """Translations of ``inputs`` scored against ``partners``, their targets."""
         update_translation_scores(scores, translations, partners)
 
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
+    def validation_scores(self, batch: Any, batch_idx: int) -> dict[str, Any]:
         target, source = batch[0], batch[1]
         self.update_paired(self.scores, source, self.translate(source), target, self.hparams.direction)
-        prefix = "test" if self.trainer.testing else "val"
-        for name, metric in self.scores.items():
-            self.log(f"{prefix}/{name}", metric, batch_size=len(target))
-
-    test_step = validation_step
+        return dict(self.scores.items())

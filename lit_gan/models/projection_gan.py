@@ -9,14 +9,13 @@ labels drawn uniformly), dis_models/snresnet_32.py (sum pooling, psi without bia
 
 from __future__ import annotations
 
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
-from lit_gan.models.conditional import ConditionalGAN
-from lit_gan.models.gan import NoiseName
-from lit_gan.models.optim import OptimizerName, ScheduleName
+from lit_gan.models.arguments import own_arguments
+from lit_gan.models.conditional import ConditionalDCGAN, ConditionalDiscriminatorName, ConditionalGeneratorName
 
 
-class ProjectionGAN(ConditionalGAN):
+class ProjectionGAN(ConditionalDCGAN):
     """Miyato & Koyama 2018 (CIFAR-10, the authors' configs/sn_cifar10.yml): hinge loss,
     Adam(2e-4, beta1 0, beta2 0.9), n_dis = 5 D updates per G update, z ~ N(0, I) of 128.
 
@@ -26,17 +25,15 @@ class ProjectionGAN(ConditionalGAN):
     counts epochs) and G's batch is 128 fakes for a real batch of 64 (ours: the batch size).
     """
 
-    def __init__(self, num_classes: int, data_shape: Sequence[int] = (3, 32, 32),
-                 latent_dim: int = 128,  # sn_cifar10.yml: dim_z 128
-                 noise: NoiseName = "normal",  # their sample_continuous: "normal"
-                 generator: Literal["mlp", "dcgan", "dcgan_cbn"] = "dcgan_cbn",
-                 discriminator: Literal["maxout", "dcgan", "projection"] = "projection",
-                 loss: str = "hinge",  # sn_cifar10.yml: loss_type hinge
-                 optimizer: OptimizerName = "adam",  # sn_cifar10.yml: adam alpha 0.0002, beta1 0.0, beta2 0.9
-                 lr_g: float = 2e-4, lr_d: float = 2e-4, betas: tuple[float, float] = (0.0, 0.9),
-                 momentum: float = 0.0, final_momentum: float | None = None,
-                 lr_schedule: ScheduleName = "constant",
-                 n_critic: int = 5,  # sn_cifar10.yml: n_dis 5
-                 **kwargs: Any) -> None:
-        kwargs.update({k: v for k, v in locals().items() if k not in ("self", "kwargs", "__class__")})
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        data_shape: Sequence[int] = (3, 32, 32),
+        latent_dim: int = 128,  # sn_cifar10.yml: dim_z 128
+        generator: ConditionalGeneratorName = "dcgan_cbn",
+        discriminator: ConditionalDiscriminatorName = "projection",
+        loss: str = "hinge",  # sn_cifar10.yml: loss_type hinge
+        betas: tuple[float, float] = (0.0, 0.9),  # sn_cifar10.yml: adam alpha 0.0002, beta1 0.0, beta2 0.9
+        n_critic: int = 5,  # sn_cifar10.yml: n_dis 5
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**own_arguments(locals()), **kwargs)

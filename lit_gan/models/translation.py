@@ -12,8 +12,11 @@ from torch import Tensor, nn
 from lit_gan.models.adversarial import AdversarialModel
 from lit_gan.models.optim import build_schedule
 from lit_gan.models.paper_inference import translate_batched
+from lit_gan.nets import PATCH_DISCRIMINATORS, TRANSLATORS
 
 DIRECTIONS = ("AtoB", "BtoA")
+TranslatorName = TRANSLATORS.names()
+PatchDiscriminatorName = PATCH_DISCRIMINATORS.names()
 
 
 @contextmanager

@@ -1,9 +1,9 @@
 """WGAN (Arjovsky et al. 2017) and WGAN-GP (Gulrajani et al. 2017): a critic instead of a
 discriminator.
 
-Both are :class:`~lit_gan.models.gan.GAN` with the ``wasserstein`` loss (the critic
-minimises ``E[D(G(z))] - E[D(x)]``, G minimises ``-E[D(G(z))]``) and a Lipschitz
-constraint: weight clipping after every critic update (WGAN) or a gradient penalty in
+Both are a :class:`~lit_gan.models.noise_gan.NoiseGAN` (as GAN is) with the ``wasserstein``
+loss (the critic minimises ``E[D(G(z))] - E[D(x)]``, G minimises ``-E[D(G(z))]``), constant
+learning rates and a Lipschitz constraint: weight clipping after every critic update (WGAN) or a gradient penalty in
 the critic's loss (WGAN-GP). Nets and noise are chosen by name as in GAN/DCGAN:
 ``dcgan`` nets (the defaults) for images, ``mlp`` nets for the 2-D toys
 (experiments/toy/wgan_ring8.yaml, wgan_gp_ring8.yaml).
@@ -21,23 +21,32 @@ held-out data.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
 
+from lit_gan.losses import get_objective
 from lit_gan.losses.gradient_penalty import gradient_penalty, refuse_batch_norm, refuse_float16
 from lit_gan.losses.wasserstein import clip_weights_, wasserstein_estimate
-from lit_gan.models.batch_stats import SampleMode
-from lit_gan.models.gan import GAN, NoiseName, real_images
-from lit_gan.models.optim import OptimizerName, build_optimizer
+from lit_gan.models.arguments import own_arguments
+from lit_gan.models.noise_gan import NoiseGAN, real_images
+from lit_gan.models.optim import OptimizerName
 from lit_gan.nets.remedies import pack_of
 
-# Precisions whose autocast/parameters are float16: the penalty's inner gradient
-# would need the GradScaler's scale applied to it, which Lightning's manual_backward does not do.
+# What WGAN recorded among its hyperparameters while it was a GAN subclass: a checkpoint of a WGAN
+# built from Python (not LightningCLI) hands these back to __init__ when it is loaded.
+RECORDED_AS_GAN = {"loss": "wasserstein", "label_smoothing": 0.0, "momentum": 0.0, "final_momentum": None,
+                   "momentum_ramp_epochs": 250, "lr_schedule": "constant", "lr_decay": 1.000004, "min_lr": 1e-6,
+                   "constant_epochs": 100, "decay_epochs": 100, "d_loss_scale": 1.0}
 
 
-class WGAN(GAN):
+def without_gan_records(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` less the values RECORDED_AS_GAN; any other value of those names stays, to be refused."""
+    return {k: v for k, v in kwargs.items() if k not in RECORDED_AS_GAN or RECORDED_AS_GAN[k] != v}
+
+
+class WGAN(NoiseGAN):
     """Arjovsky et al. 2017, Alg. 1: RMSProp lr 5e-5, c = 0.01, n_critic = 5 (m = 64 in configs).
 
     Defaults follow the paper's LSUN setup: DCGAN nets with z ~ N(0, I) of 100 dimensions
@@ -51,70 +60,35 @@ class WGAN(GAN):
 
     def __init__(
         self,
-        data_shape: Sequence[int] = (3, 64, 64),
-        latent_dim: int = 100,
-        noise: NoiseName = "normal",
-        generator: Literal["mlp", "dcgan"] = "dcgan",
-        discriminator: Literal["mlp", "maxout", "dcgan"] = "dcgan",
-        generator_options: dict[str, Any] | None = None,
-        discriminator_options: dict[str, Any] | None = None,
         optimizer: OptimizerName = "rmsprop",  # Arjovsky et al. 2017, Alg. 1: RMSProp, alpha = 5e-5
         lr_g: float = 5e-5,
         lr_d: float = 5e-5,
-        betas: tuple[float, float] = (0.5, 0.999),
         clip_value: float | None = 0.01,  # Alg. 1: c = 0.01
         gp_weight: float = 0.0,
         n_critic: int = 5,  # Alg. 1: n_critic = 5
-        n_gen: int = 1,
-        grad_clip: float | None = None,
-        sample_mode: SampleMode = "eval",
-        sample_batch_size: int = 64,
-        compile: bool = False,
+        **kwargs: Any,
     ) -> None:
         """
         Args:
-            data_shape: one sample's shape, (C, H, W) or (2,); linked from the datamodule.
-            discriminator, discriminator_options: the critic (its output is used raw).
-            optimizer, lr_g, lr_d, betas: ``rmsprop`` (torch defaults otherwise) or ``adam``.
+            optimizer, lr_g, lr_d: ``rmsprop`` (torch defaults otherwise) or ``adam`` (with ``betas``).
             clip_value: clip every critic parameter to [-c, c] after each critic update;
                 null for none.
             gp_weight: lambda of the gradient penalty (0: none). With a penalty the critic
                 must not contain BatchNorm (a per-sample penalty is not defined for a
                 batch-coupled critic; Gulrajani et al. 2017, sec. 4).
-            n_critic, n_gen: critic updates per generator iteration, G updates per iteration.
-            sample_mode, sample_batch_size: BatchNorm when sampling, see GAN. The WGAN and
-                WGAN-GP reference code samples with batch statistics (``batch_stats``, set by
-                the arjovsky2017 / gulrajani2017 configs); the default ``eval`` keeps earlier
-                checkpoints' samples.
+            n_critic: critic updates per generator iteration.
+            The rest: lit_gan.models.noise_gan.NoiseGAN; ``discriminator`` is the critic (its
+                output is used raw). The WGAN and WGAN-GP reference code samples with batch
+                statistics (``sample_mode: batch_stats``, set by the arjovsky2017 / gulrajani2017
+                configs); the default ``eval`` keeps earlier checkpoints' samples.
         """
         if clip_value is not None and clip_value <= 0:
             raise ValueError(f"clip_value must be positive or null, got {clip_value} (the paper's is 0.01)")
         if gp_weight < 0:
             raise ValueError(f"gp_weight must be >= 0, got {gp_weight} (Gulrajani et al. 2017 use 10)")
-        super().__init__(
-            data_shape=data_shape,
-            latent_dim=latent_dim,
-            noise=noise,
-            generator=generator,
-            discriminator=discriminator,
-            generator_options=generator_options,
-            discriminator_options=discriminator_options,
-            loss="wasserstein",
-            label_smoothing=0.0,
-            optimizer=optimizer,
-            lr_g=lr_g,
-            lr_d=lr_d,
-            betas=betas,
-            momentum=0.0,
-            final_momentum=None,
-            lr_schedule="constant",
-            n_critic=n_critic,
-            n_gen=n_gen,
-            grad_clip=grad_clip,
-            sample_mode=sample_mode,
-            sample_batch_size=sample_batch_size,
-            compile=compile,
-        )
+        kwargs = without_gan_records(kwargs)
+        super().__init__(optimizer=optimizer, lr_g=lr_g, lr_d=lr_d, n_critic=n_critic, **kwargs)
+        self.objective = get_objective("wasserstein")
         self.clip_value, self.gp_weight = clip_value, gp_weight
         if clip_value is None and gp_weight == 0:
             warnings.warn(
@@ -123,7 +97,7 @@ class WGAN(GAN):
                 stacklevel=2,
             )
         if gp_weight > 0:
-            refuse_batch_norm(type(self).__name__, self.discriminator, discriminator)
+            refuse_batch_norm(type(self).__name__, self.discriminator, self.hparams.discriminator)
 
     # ---- losses -------------------------------------------------------------------
     def discriminator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
@@ -151,30 +125,9 @@ class WGAN(GAN):
         if self.clip_value is not None:
             clip_weights_(self.discriminator, self.clip_value)
 
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
+    def held_out_scores(self, real_out: Tensor, fake_out: Tensor) -> dict[str, Tensor]:
         """The Wasserstein estimate on held-out real data vs fresh fakes."""
-        real = self.whole_packs(real_images(batch))
-        if real is None:
-            return
-        g = torch.Generator().manual_seed(batch_idx)  # leaves the global RNG stream alone
-        real_out, fake_out = self.discriminator(real), self.discriminator(self.sample(real.shape[0], g))
-        prefix = "test" if self.trainer.testing else "val"
-        self.log(f"{prefix}/wasserstein", wasserstein_estimate(real_out, fake_out), sync_dist=True)
-        self.log(f"{prefix}/d_real", real_out.mean(), sync_dist=True)
-
-    test_step = validation_step
-
-    # ---- optimisation: constant learning rates, no momentum ramp ------------------------
-    # (GAN's versions read Goodfellow-only hyperparameters that WGAN does not take; under
-    # LightningCLI ``hparams`` holds exactly this class's arguments.)
-    def configure_optimizers(self):
-        hp = self.hparams
-        opt_g = build_optimizer(self.generator.parameters(), hp.optimizer, hp.lr_g, hp.betas)
-        opt_d = build_optimizer(self.discriminator.parameters(), hp.optimizer, hp.lr_d, hp.betas)
-        return [opt_g, opt_d]
-
-    def on_train_epoch_start(self) -> None:
-        pass
+        return {"wasserstein": wasserstein_estimate(real_out, fake_out), "d_real": real_out.mean()}
 
     def on_fit_start(self) -> None:
         super().on_fit_start()
@@ -193,31 +146,17 @@ class WGANGP(WGAN):
 
     def __init__(
         self,
-        data_shape: Sequence[int] = (3, 64, 64),
-        latent_dim: int = 100,
-        noise: NoiseName = "normal",
-        generator: Literal["mlp", "dcgan"] = "dcgan",
-        discriminator: Literal["mlp", "maxout", "dcgan"] = "dcgan",
-        generator_options: dict[str, Any] | None = None,
-        discriminator_options: dict[str, Any] | None = None,
         optimizer: OptimizerName = "adam",  # Gulrajani et al. 2017, Alg. 1: Adam(1e-4, 0, 0.9)
         lr_g: float = 1e-4,
         lr_d: float = 1e-4,
         betas: tuple[float, float] = (0.0, 0.9),
         clip_value: float | None = None,
         gp_weight: float = 10.0,  # Alg. 1: lambda = 10
-        n_critic: int = 5,  # Alg. 1: n_critic = 5
-        n_gen: int = 1,
-        grad_clip: float | None = None,
-        sample_mode: SampleMode = "eval",
-        sample_batch_size: int = 64,
-        compile: bool = False,
+        **kwargs: Any,
     ) -> None:
-        """discriminator_options: null gives the dcgan critic ``{norm: layer}``; options
-        that name no norm get ``norm: layer`` added for the dcgan critic."""
-        if discriminator == "dcgan":
-            discriminator_options = {"norm": "layer", **(discriminator_options or {})}
-        kwargs = dict(locals())
-        kwargs.pop("self"), kwargs.pop("__class__")
-        super().__init__(**kwargs)
-        self.hparams["discriminator_options"] = discriminator_options  # the norm in use, also under LightningCLI
+        super().__init__(**own_arguments(locals()), **kwargs)
+
+    def discriminator_defaults(self, discriminator: str) -> dict[str, Any]:
+        """The dcgan critic gets ``norm: layer`` unless its options name a norm (a BatchNorm critic is
+        refused with a penalty); the checkpoint's hparams record the options in use."""
+        return {"norm": "layer"} if discriminator == "dcgan" else {}

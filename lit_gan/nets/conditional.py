@@ -7,51 +7,32 @@ Generators take ``(z, y)``. Discriminators take ``(x, y)`` and return logits (N,
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from torch import nn
 
 from lit_gan.nets.conditional_dcgan import ConditionalBNGenerator, ConditionalDCGANDiscriminator, ConditionalDCGANGenerator
 from lit_gan.nets.conditional_heads import ACGANDiscriminator, ProjectionDiscriminator
 from lit_gan.nets.conditional_mlp import ConditionalMaxoutDiscriminator, ConditionalMLPGenerator
+from lit_gan.nets.registry import Registry, square_image
 from lit_gan.nets.remedies import apply_remedies, split_remedies
 
-GENERATORS = ("mlp", "dcgan", "dcgan_cbn")
-DISCRIMINATORS = ("maxout", "dcgan", "projection")  # D(x, y) -> logits
-ACGAN_DISCRIMINATORS = ("acgan",)  # D(x) -> (logits, class logits)
-
-
-def _image(shape: Sequence[int], arch: str) -> dict[str, int]:
-    if len(shape) != 3 or shape[1] != shape[2]:
-        raise ValueError(f"The {arch!r} nets need square images (C, H, H); the data has shape {tuple(shape)}")
-    return {"image_size": shape[1], "channels": shape[0]}
-
-
-def _generator(arch: str, latent_dim: int, k: int, shape: Sequence[int], options: dict[str, Any]) -> nn.Module:
-    if arch == "mlp":
-        return ConditionalMLPGenerator(latent_dim, k, shape, **options)
-    if arch == "dcgan":
-        return ConditionalDCGANGenerator(latent_dim, k, **_image(shape, arch), **options)
-    if arch == "dcgan_cbn":
-        return ConditionalBNGenerator(latent_dim, k, **_image(shape, arch), **options)
-    raise ValueError(f"Unknown conditional generator {arch!r}; choose one of {GENERATORS}")
-
-
-def _discriminator(arch: str, k: int, shape: Sequence[int], options: dict[str, Any]) -> nn.Module:
-    if arch == "maxout":
-        return ConditionalMaxoutDiscriminator(k, shape, **options)
-    classes: dict[str, Callable[..., nn.Module]] = {
-        "dcgan": ConditionalDCGANDiscriminator, "projection": ProjectionDiscriminator, "acgan": ACGANDiscriminator}
-    if arch in classes:
-        return classes[arch](k, **_image(shape, arch), **options)
-    raise ValueError(f"Unknown conditional discriminator {arch!r}; choose one of {DISCRIMINATORS + ACGAN_DISCRIMINATORS}")
-
-
-def _checked(kind: str, arch: str, options: dict[str, Any], make: Callable[[], nn.Module]) -> nn.Module:
-    try:
-        return make()
-    except TypeError as err:
-        raise ValueError(f"Bad {kind}_options {options} for the conditional {arch!r} {kind}: {err}") from None
+# G(z, y): builder(latent_dim, num_classes, data_shape, **options)
+GENERATORS = Registry("generator", {
+    "mlp": ConditionalMLPGenerator,
+    "dcgan": lambda z, k, shape, **o: ConditionalDCGANGenerator(z, k, **square_image(shape, "dcgan"), **o),
+    "dcgan_cbn": lambda z, k, shape, **o: ConditionalBNGenerator(z, k, **square_image(shape, "dcgan_cbn"), **o),
+}, qualifier="conditional")
+# D(x, y) -> logits: builder(num_classes, data_shape, **options)
+DISCRIMINATORS = Registry("discriminator", {
+    "maxout": ConditionalMaxoutDiscriminator,
+    "dcgan": lambda k, shape, **o: ConditionalDCGANDiscriminator(k, **square_image(shape, "dcgan"), **o),
+    "projection": lambda k, shape, **o: ProjectionDiscriminator(k, **square_image(shape, "projection"), **o),
+}, qualifier="conditional")
+# D(x) -> (logits, class logits), AC-GAN's: builder(num_classes, data_shape, **options)
+ACGAN_DISCRIMINATORS = Registry("discriminator", {
+    "acgan": lambda k, shape, **o: ACGANDiscriminator(k, **square_image(shape, "acgan"), **o),
+}, qualifier="conditional")
 
 
 def build_conditional_nets(generator: str, discriminator: str, latent_dim: int, num_classes: int,
@@ -68,8 +49,7 @@ def build_conditional_nets(generator: str, discriminator: str, latent_dim: int, 
         raise ValueError(f"discriminator_options.pack={remedies.pack}: packing (PacGAN) is for unconditional "
                          "discriminators; a conditional D judges one (sample, label) pair. Remove pack, or use "
                          "minibatch_discrimination / minibatch_stddev")
-    g = _checked("generator", generator, generator_options,
-                 lambda: _generator(generator, latent_dim, num_classes, data_shape, generator_options))
-    d = _checked("discriminator", discriminator, discriminator_options,
-                 lambda: _discriminator(discriminator, num_classes, data_shape, net_options))
+    registry = ACGAN_DISCRIMINATORS if discriminator in ACGAN_DISCRIMINATORS else DISCRIMINATORS
+    g = GENERATORS.build(generator, latent_dim, num_classes, data_shape, options=generator_options)
+    d = registry.build(discriminator, num_classes, data_shape, options=net_options)
     return g, apply_remedies(d, remedies, discriminator)

@@ -18,6 +18,7 @@ from lit_gan.models.optim import ramped_momentum
 from lit_gan.nets.layers import Maxout
 from lit_gan.nets.mlp import MaxoutDiscriminator, MLPGenerator
 from lit_gan.training.divergence import gradient_norm
+from tests.models.replay import replayed_discriminator_step
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:.*does not have many workers"),
@@ -142,9 +143,12 @@ def test_full_iteration_changes_both_nets_and_restores_requires_grad():
 def test_generator_step_leaves_discriminator_parameters_alone():
     # drive the step's update directly: after a G update, D is bit-identical
     torch.manual_seed(0)
-    model = _dcgan(n_critic=1)
-    trainer = _trainer(limit_train_batches=1)
-    trainer.fit(model, _loader(1))  # attaches a trainer and optimizers
+    check_generator_step_leaves_d_alone(_dcgan(n_critic=1))
+
+
+def check_generator_step_leaves_d_alone(model) -> None:
+    """One generator update changes every parameter of G, none of D, and restores requires_grad."""
+    _trainer(limit_train_batches=1).fit(model, _loader(1))  # attaches a trainer and optimizers
     opt_g, _ = model.optimizers()
     g0, d0 = _params(model.generator), _params(model.discriminator)
     model._update(opt_g, model.generator_loss, next(iter(_loader(1))))
@@ -355,18 +359,12 @@ def test_label_smoothing_out_of_range_raises(value):
 
 def test_label_smoothing_sets_the_real_target():
     model = _dcgan(label_smoothing=0.2)
-    x = torch.rand(4, 1, 28, 28) * 2 - 1
-    torch.manual_seed(1)
-    loss, logs = model.discriminator_loss((x, torch.zeros(4)))
-    torch.manual_seed(1)
-    with torch.no_grad():
-        fake = model.generator(model.noise(4))
-        real_logits, fake_logits = model.discriminator(x), model.discriminator(fake)
+    loss, logs, real_logits, fake_logits = replayed_discriminator_step(model, torch.rand(4, 1, 28, 28) * 2 - 1)
     expected = discriminator_loss(real_logits, fake_logits, real_label=0.8)
-    torch.testing.assert_close(loss.detach(), expected)
+    torch.testing.assert_close(loss, expected)
     assert abs(expected - discriminator_loss(real_logits, fake_logits)) > 1e-4  # smoothing matters
-    torch.testing.assert_close(logs["train/d_real"].detach(), torch.sigmoid(real_logits).mean())
-    torch.testing.assert_close(logs["train/d_fake"].detach(), torch.sigmoid(fake_logits).mean())
+    torch.testing.assert_close(logs["train/d_real"], torch.sigmoid(real_logits).mean())
+    torch.testing.assert_close(logs["train/d_fake"], torch.sigmoid(fake_logits).mean())
 
 
 def test_loss_option_selects_the_objective():
