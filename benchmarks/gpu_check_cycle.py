@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
+from lit_gan.training.checkpoint_file import read_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 FEW = "{features: 8}"  # CPU-sized widths: this checks that things run, not how fast
@@ -149,7 +149,7 @@ def why(proc: subprocess.CompletedProcess, what: str) -> str:
 
 
 def max_weight_diff(a: Path, b: Path) -> float:
-    sa, sb = (torch.load(p, map_location="cpu", weights_only=False) for p in (a, b))
+    sa, sb = (read_checkpoint(p) for p in (a, b))
     if (sa["lit_gan"]["iterations"], sa["global_step"]) != (sb["lit_gan"]["iterations"], sb["global_step"]):
         return math.inf
     if list(sa["state_dict"]) != list(sb["state_dict"]):

@@ -1,29 +1,14 @@
-"""Shared fixtures: tiny datasets in the exact on-disk formats."""
+"""Shared fixtures: tiny datasets in the exact on-disk formats (lit_gan.data.fixtures)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from lit_gan.data.idx import write_idx
+from lit_gan.data.fixtures import write_tiny_mnist
 
-
-def write_tiny_mnist(root: Path, n_train: int = 256, n_test: int = 64, seed: int = 0) -> Path:
-    """Four gzipped IDX files directly in ``root`` (the plain-folder layout)."""
-    rng = np.random.default_rng(seed)
-    root.mkdir(parents=True, exist_ok=True)
-    for split, n in (("train", n_train), ("t10k", n_test)):
-        labels = rng.integers(0, 10, n, dtype=np.uint8)
-        # a bright square whose position encodes the label, over faint noise
-        images = rng.integers(0, 40, (n, 28, 28), dtype=np.uint8)
-        for i, y in enumerate(labels):
-            r, c = 4 + 2 * (y // 5) * 4, 4 + (y % 5) * 4
-            images[i, r : r + 6, c : c + 6] = 255
-        write_idx(root / f"{split}-images-idx3-ubyte.gz", images)
-        write_idx(root / f"{split}-labels-idx1-ubyte.gz", labels)
-    return root
+__all__ = ["write_tiny_mnist"]  # tests import it from here
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import torch
+import yaml
 
 CALLBACKS = '''
 import os, signal
@@ -89,3 +90,30 @@ def assert_same_run(a: dict, b: dict) -> None:
     assert (b["lit_gan"]["iterations"], b["epoch"], b["global_step"]) == (a["lit_gan"]["iterations"], a["epoch"], a["global_step"])
     for key, value in a["state_dict"].items():
         torch.testing.assert_close(b["state_dict"][key], value, rtol=0, atol=0, msg=key)
+
+
+def dcgan_config(tmp_path: Path, mnist_root: Path) -> Path:
+    """A 3-iteration DCGAN on the MNIST files in ``mnist_root`` (there or not), logging under ``tmp_path/runs``."""
+    config = {
+        "seed_everything": 0,
+        "max_iterations": 3,
+        "trainer": {
+            "accelerator": "cpu",
+            "devices": 1,
+            "enable_progress_bar": False,
+            "enable_model_summary": False,
+            "logger": {"class_path": "lightning.pytorch.loggers.CSVLogger",
+                       "init_args": {"save_dir": str(tmp_path / "runs"), "name": "dcgan"}},
+            "callbacks": [{"class_path": "lit_gan.callbacks.interpolation.LatentInterpolation",
+                           "init_args": {"rows": 2, "steps": 3}}],
+        },
+        "samples": {"every_n_iterations": 0},
+        "data": {"class_path": "lit_gan.data.MNISTDataModule",
+                 "init_args": {"root": str(mnist_root), "val_size": 64, "batch_size": 32}},
+        "model": {"class_path": "lit_gan.models.DCGAN",
+                  "init_args": {"latent_dim": 16, "generator_options": {"features": 8},
+                                "discriminator_options": {"features": 8}}},
+    }
+    path = tmp_path / "dcgan.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path

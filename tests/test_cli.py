@@ -16,6 +16,7 @@ from PIL import Image
 
 from lit_gan.cli import GANCLI, main
 from lit_gan.errors import UserError
+from tests.run_helpers import dcgan_config
 
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / "experiments" / "quickstart.yaml"
@@ -156,32 +157,6 @@ def test_bad_arguments_exit_non_zero_naming_the_key(tmp_path, monkeypatch, capsy
 
 
 # ---- (5) DCGAN on MNIST-format files: linking, sample grid, interpolation ----------------
-
-def dcgan_config(tmp_path: Path, mnist_root: Path) -> Path:
-    config = {
-        "seed_everything": 0,
-        "max_iterations": 3,
-        "trainer": {
-            "accelerator": "cpu",
-            "devices": 1,
-            "enable_progress_bar": False,
-            "enable_model_summary": False,
-            "logger": {"class_path": "lightning.pytorch.loggers.CSVLogger",
-                       "init_args": {"save_dir": str(tmp_path / "runs"), "name": "dcgan"}},
-            "callbacks": [{"class_path": "lit_gan.callbacks.interpolation.LatentInterpolation",
-                           "init_args": {"rows": 2, "steps": 3}}],
-        },
-        "samples": {"every_n_iterations": 0},
-        "data": {"class_path": "lit_gan.data.MNISTDataModule",
-                 "init_args": {"root": str(mnist_root), "val_size": 64, "batch_size": 32}},
-        "model": {"class_path": "lit_gan.models.DCGAN",
-                  "init_args": {"latent_dim": 16, "generator_options": {"features": 8},
-                                "discriminator_options": {"features": 8}}},
-    }
-    path = tmp_path / "dcgan.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
-
 
 def grid_side(n: int, image: int, padding: int = 2) -> int:
     """torchvision make_grid: n images of `image` px with `padding` between and around."""

@@ -3,7 +3,6 @@
 import hashlib
 import io
 import os
-import socket
 import tarfile
 import threading
 import zipfile
@@ -18,6 +17,7 @@ from lit_gan.download import (
     part_path,
     safe_extract,
 )
+from tests.data.archive_helpers import dead_url
 
 PAYLOAD = bytes(range(256)) * 40  # 10240 bytes
 MD5 = hashlib.md5(PAYLOAD).hexdigest()
@@ -76,14 +76,6 @@ def server():
     thread.join(timeout=5)
 
 
-def _dead_url() -> str:
-    """A URL on a port nobody listens on (connection refused)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/f.bin"
-
-
 def test_download_verifies_and_skips_second_time(server, tmp_path):
     server.RequestHandlerClass.files["/f.bin"] = PAYLOAD
     dest = tmp_path / "sub" / "f.bin"
@@ -115,7 +107,7 @@ def test_bad_checksum_tries_next_mirror(server, tmp_path):
 
 def test_all_mirrors_fail_lists_each_and_says_where_to_put_file(server, tmp_path):
     server.RequestHandlerClass.files["/bad/f.bin"] = b"corrupt"
-    urls = [server.url + "/bad/f.bin", server.url + "/missing/f.bin", _dead_url()]
+    urls = [server.url + "/bad/f.bin", server.url + "/missing/f.bin", dead_url("f.bin")]
     dest = tmp_path / "f.bin"
     with pytest.raises(DownloadError) as e:
         download_file(urls, dest, md5=MD5, timeout=5, progress=False)

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from lit_gan.__main__ import LIGHTNING_SUMMARIES, OWN_COMMANDS, OWN_SUMMARIES, main
+from tests.run_helpers import dcgan_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,19 +30,7 @@ def exit_code(argv: list[str]) -> int:
 
 def missing_mnist_config(tmp_path: Path) -> Path:
     """A tiny DCGAN on MNIST files that are not there (and no download)."""
-    config = {
-        "trainer": {"accelerator": "cpu", "devices": 1, "enable_progress_bar": False,
-                    "logger": {"class_path": "lightning.pytorch.loggers.CSVLogger",
-                               "init_args": {"save_dir": str(tmp_path / "runs"), "name": "dcgan"}}},
-        "data": {"class_path": "lit_gan.data.MNISTDataModule",
-                 "init_args": {"root": str(tmp_path / "no_data_here"), "download": False}},
-        "model": {"class_path": "lit_gan.models.DCGAN",
-                  "init_args": {"latent_dim": 8, "generator_options": {"features": 8},
-                                "discriminator_options": {"features": 8}}},
-    }
-    path = tmp_path / "missing.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+    return dcgan_config(tmp_path, tmp_path / "no_data_here")
 
 
 # ---- --help -----------------------------------------------------------------------------------

@@ -34,18 +34,17 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import lightning as L
 import numpy as np
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
+from lit_gan.data.base import SplitDataModule
 from lit_gan.data.celeba_attributes import (AttributeDataset, attribute_labels, check_attributes,
                                             find_attribute_file, read_attribute_file)
+from lit_gan.data.contract import SPLITS  # partition codes 0, 1, 2
 from lit_gan.data.face_folder import FaceFolderDataset, PreparedDataset, prepare, prepared_path
 from lit_gan.data.image_folders import list_images as list_folder_images
-from lit_gan.data.resumable import resumable_train_loader
 from lit_gan.download import DownloadError, safe_extract
 
-SPLITS = ("train", "val", "test")  # partition codes 0, 1, 2
 OFFICIAL_SIZES = (162_770, 19_867, 19_962)
 OFFICIAL_TOTAL = sum(OFFICIAL_SIZES)  # 202,599
 PARTITION_FILES = ("list_eval_partition.txt", "list_eval_partition.csv")
@@ -184,7 +183,7 @@ def download_celeba(root: Path) -> None:
                             "delete the zip and download again.")
 
 
-class CelebADataModule(L.LightningDataModule):
+class CelebADataModule(SplitDataModule):
     """CelebA faces as ``(image float32 (3, S, S) in [-1, 1], 0)``, or ``(image, multi-hot float32 (A,))``
     with ``attributes``; layouts and split in the module docstring.
 
@@ -231,21 +230,17 @@ class CelebADataModule(L.LightningDataModule):
             attributes: CelebA attribute names (e.g. ``[Eyeglasses, Male, Smiling]``) whose presence
                 becomes the label, a float32 (A,) of 1 / 0; None: the constant label 0.
         """
-        super().__init__()
+        super().__init__(batch_size, num_workers, pin_memory)
         if image_size < 1 or batch_size < 1 or num_workers < 0 or (crop is not None and crop < 1):
             raise ValueError("image_size, batch_size and crop must be >= 1 and num_workers >= 0")
         self._attributes = check_attributes(attributes) if attributes is not None else None
         self.save_hyperparameters()
         self.root, self.download, self.image_size, self.crop = Path(root), download, image_size, crop
-        self.batch_size, self.num_workers, self.pin_memory = batch_size, num_workers, pin_memory
         self.prepared = prepared
         self.prepared_dir = Path(prepared_dir) if prepared_dir else self.root / "prepared"
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         self.prepare_workers = min(cpus, 16) if prepare_workers is None else prepare_workers
         self.split_rule: str | None = None
-        self.train_set: Dataset | None = None
-        self.val_set: Dataset | None = None
-        self.test_set: Dataset | None = None
 
     @property
     def data_shape(self) -> tuple[int, int, int]:
@@ -310,24 +305,3 @@ class CelebADataModule(L.LightningDataModule):
         if len(sets["train"]) == 0:
             raise ValueError(f"No training images under {self.root} ({self.split_rule}).")
         self.train_set, self.val_set, self.test_set = sets["train"], sets["val"], sets["test"]
-
-    def _loader(self, ds: Dataset | None, train: bool) -> DataLoader:
-        if ds is None:
-            raise RuntimeError("Call datamodule.setup() before asking for a dataloader.")
-        if train:  # resumable mid-epoch: the loader's position goes into checkpoints
-            return resumable_train_loader(ds, self.batch_size, num_workers=self.num_workers, pin_memory=self.pin_memory)
-        return DataLoader(ds, batch_size=self.batch_size, shuffle=train, drop_last=train,
-                          num_workers=self.num_workers, pin_memory=self.pin_memory,
-                          persistent_workers=self.num_workers > 0)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, train=True)
-
-    def val_dataloader(self) -> DataLoader | list:
-        """The validation split; ``[]`` (no validation) when it is empty."""
-        if self.val_set is not None and len(self.val_set) == 0:
-            return []
-        return self._loader(self.val_set, train=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, train=False)

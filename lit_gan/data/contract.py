@@ -1,7 +1,8 @@
 """What the CLI, the models and the metrics read from a datamodule: the one contract to follow.
 
 A new dataset is a ``lightning.LightningDataModule`` that provides, besides Lightning's
-``setup`` and ``*_dataloader`` hooks:
+``setup`` and ``*_dataloader`` hooks (``lit_gan.data.base.SplitDataModule`` gives those loaders,
+resumable mid-epoch, from the three split Datasets):
 
 Always (``DataModule``):
   ``data_shape``    one sample's shape, ``(C, H, W)`` for images or ``(2,)`` for points, known

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import lightning as L
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from lit_gan.conversion import uint8_to_unit_range
+from lit_gan.data.base import SplitDataModule
 from lit_gan.data.idx import read_idx_images, read_idx_labels
-from lit_gan.data.resumable import resumable_train_loader
 from lit_gan.download import DownloadError, download_file
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -91,7 +90,7 @@ def resize_uint8(images: torch.Tensor, size: int, chunk: int = 4096) -> torch.Te
     return out
 
 
-class MNISTDataModule(L.LightningDataModule):
+class MNISTDataModule(SplitDataModule):
     """MNIST or Fashion-MNIST; items are (image in [-1, 1] float32 (1, S, S), label int64).
 
     Files are looked for in torchvision's layout (`root/MNIST/raw/`, `root/FashionMNIST/raw/`)
@@ -124,19 +123,15 @@ class MNISTDataModule(L.LightningDataModule):
             also_look_in: read-only folders searched after ``root`` before downloading,
                 e.g. ``/usr/share/datasets/fashion-mnist`` (Debian's dataset-fashion-mnist).
         """
-        super().__init__()
+        super().__init__(batch_size, num_workers, pin_memory)
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
         if image_size < 1 or batch_size < 1 or num_workers < 0 or val_size < 0:
             raise ValueError("image_size and batch_size must be >= 1; num_workers and val_size >= 0")
         self.save_hyperparameters()
         self.root, self.variant = Path(root), variant
-        self.download, self.image_size, self.batch_size = download, image_size, batch_size
-        self.num_workers, self.val_size, self.pin_memory = num_workers, val_size, pin_memory
+        self.download, self.image_size, self.val_size = download, image_size, val_size
         self.also_look_in = [Path(p) for p in also_look_in or []]
-        self.train_set: ImageLabelDataset | None = None
-        self.val_set: ImageLabelDataset | None = None
-        self.test_set: ImageLabelDataset | None = None
 
     @property
     def data_shape(self) -> tuple[int, int, int]:
@@ -221,25 +216,6 @@ class MNISTDataModule(L.LightningDataModule):
         self.val_set = ImageLabelDataset(train_x[n:], train_y[n:]) if self.val_size else None
         self.test_set = ImageLabelDataset(test_x, test_y)
 
-    def _loader(self, ds: Dataset | None, train: bool) -> DataLoader:
-        if ds is None:
-            raise RuntimeError("Call datamodule.setup() before asking for a dataloader.")
-        if train:  # resumable mid-epoch: the loader's position goes into checkpoints
-            return resumable_train_loader(ds, self.batch_size, num_workers=self.num_workers, pin_memory=self.pin_memory)
-        return DataLoader(
-            ds, batch_size=self.batch_size, shuffle=train, drop_last=train,
-            num_workers=self.num_workers, pin_memory=self.pin_memory,
-            persistent_workers=self.num_workers > 0,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, train=True)
-
-    def val_dataloader(self) -> DataLoader | list:
-        """The held-out tail of the training file; `[]` (no validation) when val_size=0."""
-        if self.val_size == 0:
-            return []
-        return self._loader(self.val_set, train=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, train=False)
+    def validates(self) -> bool:
+        """The held-out tail of the training file; none (``val_dataloader`` gives ``[]``) when val_size=0."""
+        return self.val_size > 0

@@ -21,16 +21,13 @@ import os
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-import lightning as L
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
-from lit_gan.data.archives import Archive, download_dataset, manual_steps, warn_on_counts
-from lit_gan.data.derived import build_derived, how_to_build, is_derived
-from lit_gan.data.image_folders import Jitter, check_sizes, item_rng, list_images, load_rgb
-from lit_gan.data.resumable import resumable_train_loader
-
-SPLITS = ("train", "val", "test")
+from lit_gan.data.archives import Archive
+from lit_gan.data.contract import SPLITS
+from lit_gan.data.folder_base import ImageFolderDataModule
+from lit_gan.data.image_folders import Jitter, item_rng, load_rgb
 
 SERVER = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/"
 ARCHIVES: dict[str, Archive] = {
@@ -72,7 +69,7 @@ class PairedImageDataset(Dataset):
         return PairedItem(target, inp, self.names[i])
 
 
-class PairedImageDataModule(L.LightningDataModule):
+class PairedImageDataModule(ImageFolderDataModule):
     """pix2pix data (module docstring): ``PairedItem(target, input, name)``, images (3, crop, crop) in [-1, 1].
 
     Splits: ``train/`` is required; ``val/`` and ``test/`` are used when present (a missing ``val/``
@@ -80,6 +77,8 @@ class PairedImageDataModule(L.LightningDataModule):
     the pix2pix server in ``prepare_data`` (rank 0): size-checked, resumable, extracted safely into a
     staging folder that is renamed into place only when every split holds its exact image count.
     """
+
+    archives, kind, required = ARCHIVES, "paired", ("train",)
 
     def __init__(
         self,
@@ -111,26 +110,12 @@ class PairedImageDataModule(L.LightningDataModule):
                 ``root/FashionMNIST/raw`` (``MNIST/raw``) and ``root``, e.g. ``/usr/share/datasets/fashion-mnist``
                 (Debian's dataset-fashion-mnist). Unused for other datasets.
         """
-        super().__init__()
+        super().__init__(root, dataset, load_size, crop_size, flip, batch_size, num_workers, download, seed,
+                         pin_memory, also_look_in)
         if direction not in ("AtoB", "BtoA"):
             raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
-        if not dataset or Path(dataset).name != dataset:
-            raise ValueError(f"dataset must be a folder name under root (like 'facades'), got {dataset!r}")
-        check_sizes(load_size, crop_size, batch_size, num_workers)
         self.save_hyperparameters()
-        self.root, self.dataset, self.direction = Path(root), dataset, direction
-        self.load_size, self.crop_size, self.flip = load_size, crop_size, flip
-        self.batch_size, self.num_workers, self.pin_memory = batch_size, num_workers, pin_memory
-        self.download, self.seed = download, seed
-        self.also_look_in = list(also_look_in or [])
-        self.train_set: PairedImageDataset | None = None
-        self.val_set: PairedImageDataset | None = None
-        self.test_set: PairedImageDataset | None = None
-
-    @property
-    def data_shape(self) -> tuple[int, int, int]:
-        """(C, H, W) of one image; known before setup so the CLI can link it into the model."""
-        return (3, self.crop_size, self.crop_size)
+        self.direction = direction
 
     @property
     def input_domain(self) -> str:
@@ -140,60 +125,20 @@ class PairedImageDataModule(L.LightningDataModule):
     def target_domain(self) -> str:
         return self.direction[-1]
 
-    @property
-    def folder(self) -> Path:
-        return self.root / self.dataset
-
-    def _layout(self) -> str:
+    def layout(self) -> str:
         return (f"{self.folder}/train/*.jpg (also val/, test/; .png works too), each image A | B side by side"
                 + (" (facades: A = photo, B = labels)" if self.dataset == "facades" else ""))
-
-    def prepare_data(self) -> None:
-        """Rank 0: build a derived dataset (cached; with ``download``, its (Fashion-)MNIST source is fetched
-        when found nowhere), or download and extract when asked and ``<root>/<dataset>/train`` is missing."""
-        if is_derived(self.dataset):
-            build_derived(self.dataset, self.root, self.also_look_in, kind="paired", download=self.download)
-            return
-        if self.download:
-            download_dataset(self.root, self.dataset, ARCHIVES, ("train",), self._layout())
 
     def setup(self, stage: str | None = None) -> None:
         """All splits present, whatever the stage (later calls reuse them)."""
         if self.train_set is not None:
             return
-        names = {s: list_images(self.folder / s) for s in SPLITS}
-        if not names["train"]:
-            raise FileNotFoundError(
-                f"{self.dataset} not found: no images in {self.folder / 'train'}.\n"
-                + (how_to_build(self.dataset, self.root) if is_derived(self.dataset) else
-                   manual_steps(self.dataset, self.root, ARCHIVES.get(self.dataset), self._layout(), sorted(ARCHIVES))))
-        if self.dataset in ARCHIVES:
-            warn_on_counts(self.folder, ARCHIVES[self.dataset].counts)
+        names = self.list_folders(SPLITS)
         sets = {s: PairedImageDataset(self.folder / s, n, Jitter(self.load_size, self.crop_size, self.flip,
                                                                   train=s == "train"), self.direction)
                 for s, n in names.items() if n}
         self.train_set, self.val_set, self.test_set = (sets.get(s) for s in SPLITS)
 
-    def _loader(self, ds: Dataset | None, train: bool) -> DataLoader:
-        if ds is None:
-            raise RuntimeError("Call datamodule.setup() before asking for a dataloader.")
-        if train:  # (seed, epoch)-ordered with per-item jitter seeds; its position goes into checkpoints
-            return resumable_train_loader(ds, self.batch_size, self.seed, item_seeds=True,
-                                          num_workers=self.num_workers, pin_memory=self.pin_memory)
-        return DataLoader(ds, batch_size=self.batch_size, num_workers=self.num_workers,
-                          pin_memory=self.pin_memory, persistent_workers=self.num_workers > 0)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, train=True)
-
-    def val_dataloader(self) -> DataLoader | list:
-        """``val/`` in order; ``[]`` (Lightning: no validation) when the dataset has no ``val/``."""
-        if self.train_set is not None and self.val_set is None:
-            return []
-        return self._loader(self.val_set, train=False)
-
-    def test_dataloader(self) -> DataLoader:
-        if self.train_set is not None and self.test_set is None:
-            raise FileNotFoundError(f"No test images: {self.folder / 'test'} is missing or empty. Put the test "
-                                    "pairs there, or evaluate on another split.")
-        return self._loader(self.test_set, train=False)
+    def missing_test_message(self) -> str:
+        return (f"No test images: {self.folder / 'test'} is missing or empty. Put the test "
+                "pairs there, or evaluate on another split.")

@@ -26,14 +26,12 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-import lightning as L
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
-from lit_gan.data.archives import Archive, download_dataset, manual_steps, warn_on_counts
-from lit_gan.data.derived import build_derived, how_to_build, is_derived
-from lit_gan.data.image_folders import Jitter, check_sizes, item_rng, list_images, load_rgb
-from lit_gan.data.resumable import resumable_train_loader
+from lit_gan.data.archives import Archive
+from lit_gan.data.folder_base import ImageFolderDataModule
+from lit_gan.data.image_folders import Jitter, item_rng, load_rgb
 
 SERVER = "http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/"
 ARCHIVES: dict[str, Archive] = {
@@ -96,7 +94,7 @@ class ImageFolderDataset(Dataset):
         return self.jitter(load_rgb(os.path.join(self.folder, self.names[i])), (0, 0, False)), self.names[i]
 
 
-class UnpairedImageDataModule(L.LightningDataModule):
+class UnpairedImageDataModule(ImageFolderDataModule):
     """CycleGAN data (module docstring): ``UnpairedItem(A, B, name_A, name_B)``, images (3, crop, crop).
 
     ``trainA/`` and ``trainB/`` are required, ``testA/`` + ``testB/`` used when present.
@@ -104,6 +102,8 @@ class UnpairedImageDataModule(L.LightningDataModule):
     size- and sha256-checked, resumable, extracted safely into a staging folder renamed into place
     only when every folder holds its exact image count.
     """
+
+    archives, kind, required = ARCHIVES, "unpaired", ("trainA", "trainB")
 
     def __init__(
         self,
@@ -136,56 +136,21 @@ class UnpairedImageDataModule(L.LightningDataModule):
                 ``root/FashionMNIST/raw`` (``MNIST/raw``) and ``root``, e.g. ``/usr/share/datasets/fashion-mnist``
                 (Debian's dataset-fashion-mnist). Unused for other datasets.
         """
-        super().__init__()
-        if not dataset or Path(dataset).name != dataset:
-            raise ValueError(f"dataset must be a folder name under root (like 'monet2photo'), got {dataset!r}")
-        check_sizes(load_size, crop_size, batch_size, num_workers)
+        super().__init__(root, dataset, load_size, crop_size, flip, batch_size, num_workers, download, seed,
+                         pin_memory, also_look_in)
         self.save_hyperparameters()
-        self.root, self.dataset = Path(root), dataset
-        self.load_size, self.crop_size, self.flip = load_size, crop_size, flip
-        self.batch_size, self.serial_batches, self.num_workers = batch_size, serial_batches, num_workers
-        self.download, self.seed, self.val_from_test, self.pin_memory = download, seed, val_from_test, pin_memory
-        self.also_look_in = list(also_look_in or [])
-        self.train_set: UnpairedImageDataset | None = None
-        self.val_set: UnpairedImageDataset | None = None
-        self.test_set: UnpairedImageDataset | None = None
+        self.serial_batches, self.val_from_test = serial_batches, val_from_test
         self._names: dict[str, list[str]] = {}
 
-    @property
-    def data_shape(self) -> tuple[int, int, int]:
-        """(C, H, W) of one image; known before setup so the CLI can link it into the model."""
-        return (3, self.crop_size, self.crop_size)
-
-    @property
-    def folder(self) -> Path:
-        return self.root / self.dataset
-
-    def _layout(self) -> str:
+    def layout(self) -> str:
         what = " (monet2photo: A = Monet paintings, B = photos)" if self.dataset == "monet2photo" else ""
         return f"{self.folder}/trainA/*.jpg and trainB/*.jpg (also testA/, testB/; .png works too){what}"
-
-    def prepare_data(self) -> None:
-        """Rank 0: build a derived dataset (cached; with ``download``, its (Fashion-)MNIST source is fetched
-        when found nowhere), or download and extract when asked and trainA/ or trainB/ is missing."""
-        if is_derived(self.dataset):
-            build_derived(self.dataset, self.root, self.also_look_in, kind="unpaired", download=self.download)
-            return
-        if self.download:
-            download_dataset(self.root, self.dataset, ARCHIVES, ("trainA", "trainB"), self._layout())
 
     def setup(self, stage: str | None = None) -> None:
         """Train and test sets (and val, see ``val_from_test``); later calls reuse them."""
         if self.train_set is not None:
             return
-        names = {s: list_images(self.folder / s) for s in ("trainA", "trainB", "testA", "testB")}
-        empty = [f"{s}/" for s in ("trainA", "trainB") if not names[s]]
-        if empty:
-            raise FileNotFoundError(
-                f"{self.dataset} not found: no images in {' or '.join(str(self.folder / s) for s in empty)}.\n"
-                + (how_to_build(self.dataset, self.root) if is_derived(self.dataset) else
-                   manual_steps(self.dataset, self.root, ARCHIVES.get(self.dataset), self._layout(), sorted(ARCHIVES))))
-        if self.dataset in ARCHIVES:
-            warn_on_counts(self.folder, ARCHIVES[self.dataset].counts)
+        names = self.list_folders(("trainA", "trainB", "testA", "testB"))
         if self.val_from_test and not (names["testA"] and names["testB"]):
             raise FileNotFoundError(f"val_from_test=True but {self.folder}/testA/ or testB/ holds no images.")
         self._names = names
@@ -210,25 +175,13 @@ class UnpairedImageDataModule(L.LightningDataModule):
             raise FileNotFoundError(f"No images in {self.folder / (split + domain)}.")
         return ImageFolderDataset(self.folder / (split + domain), names, self.crop_size)
 
-    def _loader(self, ds: Dataset | None, train: bool) -> DataLoader:
-        if ds is None:
-            raise RuntimeError("Call datamodule.setup() before asking for a dataloader.")
-        if train:  # (seed, epoch)-ordered with per-item seeds; its position goes into checkpoints
-            return resumable_train_loader(ds, self.batch_size, self.seed, shuffle=not self.serial_batches,
-                                          item_seeds=True, num_workers=self.num_workers, pin_memory=self.pin_memory)
-        return DataLoader(ds, batch_size=self.batch_size, num_workers=self.num_workers,
-                          pin_memory=self.pin_memory, persistent_workers=self.num_workers > 0)
+    def train_order(self) -> dict:
+        """In order with ``serial_batches``; per-item seeds also draw the B partners."""
+        return {**super().train_order(), "shuffle": not self.serial_batches}
 
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, train=True)
+    def validates(self) -> bool:
+        """testA/testB when ``val_from_test``, else none (``val_dataloader`` gives ``[]``)."""
+        return self.val_from_test
 
-    def val_dataloader(self) -> DataLoader | list:
-        """testA/testB when ``val_from_test``, else ``[]`` (Lightning: no validation)."""
-        if not self.val_from_test:
-            return []
-        return self._loader(self.val_set, train=False)
-
-    def test_dataloader(self) -> DataLoader:
-        if self.train_set is not None and self.test_set is None:
-            raise FileNotFoundError(f"No test images: {self.folder}/testA/ or testB/ is missing or empty.")
-        return self._loader(self.test_set, train=False)
+    def missing_test_message(self) -> str:
+        return f"No test images: {self.folder}/testA/ or testB/ is missing or empty."

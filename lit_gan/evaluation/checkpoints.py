@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from lit_gan.errors import CommandError
+from lit_gan.training.checkpoint_file import read_checkpoint
 from lit_gan.training.divergence import first_non_finite_tensor
 
 __all__ = ["CommandError", "load_model", "read_state", "checkpoint_datamodule", "datamodule_from_checkpoint",
@@ -17,17 +18,9 @@ __all__ = ["CommandError", "load_model", "read_state", "checkpoint_datamodule", 
 
 
 def read_state(ckpt: str | Path) -> dict[str, Any]:
-    """The checkpoint's dict; a missing, truncated or foreign file is a CommandError."""
-    path = Path(ckpt)
-    if not path.is_file():
-        raise CommandError(f"checkpoint not found: {path} (runs save them as runs/<name>/version_<k>/checkpoints/last.ckpt)")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:  # a truncated or foreign file: say so instead of a pickle traceback
-        raise CommandError(f"{path} is not a readable PyTorch checkpoint ({type(err).__name__}: {err})") from None
-    if not isinstance(state, dict):
-        raise CommandError(f"{path} was not written by lit_gan (not a checkpoint dict); train with `python -m lit_gan fit`")
-    return state
+    """The checkpoint's dict, read as every checkpoint is (lit_gan.training.checkpoint_file): a
+    missing, truncated or foreign file is one line (a CommandError) naming ``--ckpt``."""
+    return read_checkpoint(ckpt, option="--ckpt")
 
 
 def load_model(ckpt: str | Path, device: str = "cpu"):

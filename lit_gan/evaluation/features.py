@@ -28,9 +28,9 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from lit_gan.data.contract import SPLITS
 from lit_gan.distributed import collective_device, gather_rows, rank_zero_decides, shard, world
 from lit_gan.evaluation import registry
-from lit_gan.evaluation.real import SPLITS
 from lit_gan.metrics import scores
 from lit_gan.metrics.device import card as device_card
 from lit_gan.metrics.device import feature_dtype, place

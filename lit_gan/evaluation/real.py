@@ -8,7 +8,6 @@ from torch import Tensor
 
 from lit_gan.conversion import to_uint8
 
-SPLITS = ("train", "val", "test")
 STAGE_OF_SPLIT = {"train": "fit", "val": "fit", "test": "test"}
 
 

@@ -20,6 +20,9 @@ from torch import Tensor
 from torchmetrics import Metric
 
 from lit_gan.metrics.device import feature_dtype
+from lit_gan.metrics.frechet import frechet_distance, mean_and_covariance
+
+__all__ = ["ConditionalAccuracy", "IntraFID", "frechet_distance"]  # frechet_distance: its old home
 
 
 def _check_labels(labels: Tensor, n: int, num_classes: int, what: str) -> Tensor:
@@ -79,23 +82,6 @@ class ConditionalAccuracy(Metric):
                            torch.full_like(total, float("nan"), dtype=dtype))
 
 
-def frechet_distance(mu_r: Tensor, cov_r: Tensor, mu_f: Tensor, cov_f: Tensor) -> Tensor:
-    """|mu_r - mu_f|^2 + tr S_r + tr S_f - 2 tr sqrt(S_r S_f): torchmetrics' FID formula.
-
-    tr sqrt(S_r S_f) = tr sqrt(R S_f R) with R = S_r^1/2: R S_f R is symmetric PSD, so
-    eigh always converges (torchmetrics' eigvals(S_r S_f) may not with singular
-    covariances; same trick as lit_gan.metrics.scores.fid_from_symmetric_roots). float64
-    (float32 on MPS, which has none), on the inputs' device.
-    """
-    dtype = feature_dtype(cov_r.device)
-    mu_r, cov_r, mu_f, cov_f = (t.to(dtype) for t in (mu_r, cov_r, mu_f, cov_f))
-    values, vectors = torch.linalg.eigh(cov_r)
-    root_r = (vectors * values.clamp(min=0).sqrt()) @ vectors.T
-    cross = root_r @ cov_f @ root_r
-    cross = torch.linalg.eigvalsh((cross + cross.T) / 2).clamp(min=0).sqrt().sum()
-    return (mu_r - mu_f).square().sum() + cov_r.trace() + cov_f.trace() - 2 * cross
-
-
 class IntraFID(Metric):
     """Miyato & Koyama 2018, sec. 5: intra-FID = mean over classes c of
     FID(real features of class c, generated features of class c).
@@ -150,7 +136,4 @@ class IntraFID(Metric):
 
     def _stats(self, side: str, c: int) -> tuple[Tensor, Tensor]:
         """Mean and unbiased covariance (divides by n - 1, as torchmetrics and numpy.cov) of class c."""
-        n = getattr(self, f"{side}_count")[c].to(getattr(self, f"{side}_sum").dtype)
-        mean = getattr(self, f"{side}_sum")[c] / n
-        cov = (getattr(self, f"{side}_outer_sum")[c] - n * torch.outer(mean, mean)) / (n - 1)
-        return mean, cov
+        return mean_and_covariance(*(getattr(self, f"{side}{s}")[c] for s in ("_sum", "_outer_sum", "_count")))

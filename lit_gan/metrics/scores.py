@@ -18,6 +18,7 @@ from torchmetrics import Metric
 from torchmetrics.image.fid import FrechetInceptionDistance
 
 from lit_gan.metrics.device import feature_dtype
+from lit_gan.metrics.frechet import frechet_distance, mean_and_covariance
 
 KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000  # Binkowski et al. 2018 (torch-fidelity's defaults)
 IS_SPLITS = 10  # Salimans et al. 2016
@@ -97,20 +98,11 @@ def kid_subset_size(n_real: int, n_fake: int, wanted: int = KID_SUBSET_SIZE) -> 
 
 def fid_from_symmetric_roots(metric: FrechetInceptionDistance) -> Tensor:
     """FID from the metric's (all-rank) states when torchmetrics' eigvals(S_r S_f) fails to
-    converge: with fewer images than feature dimensions (facades' 106 test images vs 2,048
-    Inception features) both covariances are singular and their product has many repeated
-    zero eigenvalues. tr sqrt(S_r S_f) = tr sqrt(R S_f R) with R = S_r^1/2, and R S_f R is
-    symmetric PSD, so eigh (which always converges) gives it. float64 (float32 on MPS)."""
+    converge (singular covariances: fewer images than feature dimensions), by the symmetric
+    form of lit_gan.metrics.frechet, which always converges. float64 (float32 on MPS)."""
     with metric.sync_context():  # the same states compute() used
-        stats = []
         dtype = feature_dtype(metric.real_features_sum.device)
-        for side in ("real", "fake"):
-            n = getattr(metric, f"{side}_features_num_samples").to(dtype)
-            mean = getattr(metric, f"{side}_features_sum").to(dtype) / n
-            cov = (getattr(metric, f"{side}_features_cov_sum").to(dtype) - n * torch.outer(mean, mean)) / (n - 1)
-            stats.append((mean, cov))
-    (mu_r, cov_r), (mu_f, cov_f) = stats
-    values, vectors = torch.linalg.eigh(cov_r)
-    root_r = vectors @ torch.diag(values.clamp(min=0).sqrt()) @ vectors.T
-    cross = torch.linalg.eigvalsh(root_r @ cov_f @ root_r).clamp(min=0).sqrt().sum()
-    return (mu_r - mu_f).square().sum() + cov_r.trace() + cov_f.trace() - 2 * cross
+        stats = [mean_and_covariance(*(getattr(metric, f"{side}_features{s}").to(dtype)
+                                       for s in ("_sum", "_cov_sum", "_num_samples")))
+                 for side in ("real", "fake")]
+    return frechet_distance(*stats[0], *stats[1])

@@ -45,6 +45,7 @@ from typing import Any
 
 import yaml
 
+from lit_gan.data.contract import SPLITS
 from lit_gan.evaluation.registry import ALL_METRICS, needs_a_model
 from lit_gan.reproduce.figure_spec import FIGURE_KINDS, check_spec
 from lit_gan.reproduce.logs import LogSpecError, LogValue, parse_log_values
@@ -262,7 +263,7 @@ def _validate_row(path: Path, row: Row) -> None:
         model_only = sorted(m for m in metrics if needs_a_model(m))
         if row.floor and model_only:
             raise TableError(f"{where}: a floor row compares real images; {model_only} need a model")
-    if row.floor and row.floor not in ("train", "val", "test"):
+    if row.floor and row.floor not in SPLITS:
         raise TableError(f"{where}: floor must name a split (train, val or test), got {row.floor!r}")
     if row.kind == "context" and not (row.paper or row.context):
         raise TableError(f"{where}: a row without a config quotes numbers: it needs `paper` values (from the "

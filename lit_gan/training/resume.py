@@ -1,17 +1,17 @@
-"""Which checkpoint ``--ckpt_path last`` means, and a readable refusal of a damaged one."""
+"""Which checkpoint ``--ckpt_path last`` means, and what the resume message says of it (files are read
+by lit_gan.training.checkpoint_file, whose ``read_checkpoint`` is re-exported here)."""
 
 from __future__ import annotations
 
 import os
-import pickle
 from pathlib import Path
 from typing import Any, Callable
 
-import torch
-
 from lit_gan import distributed
-from lit_gan.errors import UserError
 from lit_gan.launch import launched_processes
+from lit_gan.training.checkpoint_file import read_checkpoint
+
+__all__ = ["agreed_newest_checkpoint", "describe", "newest_checkpoint", "read_checkpoint"]
 
 LAST_ENV = "LIT_GAN_CKPT_LAST"  # "<pid>:<path>": rank 0's pick, for the ranks its DDP launcher starts
 
@@ -47,31 +47,6 @@ def agreed_newest_checkpoint(run_root: Path, processes: int,
     found = newest_checkpoint(run_root)  # rank 0, before it starts the other ranks
     os.environ[LAST_ENV] = f"{os.getpid()}:{found or ''}"
     return found
-
-
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """The checkpoint's contents, memory-mapped; a damaged or foreign file is a one-line UserError."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"--ckpt_path {path}: no such checkpoint file")
-    try:
-        try:
-            state = torch.load(path, map_location="cpu", mmap=True, weights_only=True)
-        except pickle.UnpicklingError as err:
-            if "weights only" not in str(err).lower():
-                raise
-            # a whole file holding a type outside torch's allow-list (older hyperparameters): it
-            # is the user's own checkpoint, as Lightning itself would load it
-            state = torch.load(path, map_location="cpu", mmap=True, weights_only=False)
-    except Exception as err:  # noqa: BLE001 -- a truncated zip, a pickle error, a foreign format...
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise UserError(
-            f"{path} is not a readable checkpoint (truncated or damaged? {type(err).__name__}: {first_line[:200]}); "
-            "resume from another one with --ckpt_path PATH"
-        ) from None
-    if not isinstance(state, dict) or "state_dict" not in state:
-        raise UserError(f"{path} is not a Lightning checkpoint (no state_dict); pass a file that `fit` wrote")
-    return state
 
 
 def describe(state: dict[str, Any]) -> str:

@@ -159,7 +159,7 @@ def assert_error(capsys, code: int, *needles: str) -> str:
 def test_missing_checkpoint(tmp_path, capsys):
     missing = tmp_path / "nope.ckpt"
     code = generate("--ckpt", missing, "--num", 3, "--out", tmp_path / "o.npz")
-    assert_error(capsys, code, "checkpoint not found", str(missing), "last.ckpt")
+    assert_error(capsys, code, f"--ckpt {missing}: no such checkpoint file", "last.ckpt")
     assert not (tmp_path / "o.npz").exists()
 
 
@@ -187,7 +187,7 @@ def test_unreadable_file(ckpts, tmp_path, capsys, content):
     data = ckpts["toy"].read_bytes()
     path.write_bytes(data[: len(data) // 2] if content == "truncated" else b"hello, I am not a checkpoint\n")
     code = generate("--ckpt", path, "--num", 3, "--out", tmp_path / "o.npz")
-    assert_error(capsys, code, str(path), "not a readable PyTorch checkpoint")
+    assert_error(capsys, code, f"{path} is not a readable checkpoint", "pass another one with --ckpt PATH")
     assert not (tmp_path / "o.npz").exists()
 
 

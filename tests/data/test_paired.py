@@ -4,8 +4,6 @@ In every fixture B is A with its channels permuted (B = A[..., [2, 0, 1]]) over 
 crop, resize or flip applied to one half and not the other shows up as a pixel mismatch.
 """
 
-import socket
-import tarfile
 import warnings
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from lit_gan.data import paired as paired_module
 from lit_gan.data.image_folders import EpochSampler
 from lit_gan.data.paired import Archive, PairedImageDataModule, PairedItem
 from lit_gan.download import DownloadError, UnsafeArchiveError
+from tests.data.archive_helpers import archive_of, dead_url
 
 PERM = [2, 0, 1]  # B's channel c is A's channel PERM[c]
 
@@ -198,30 +197,11 @@ def test_facades_count_mismatch_warns(tmp_path):
 # ---------------------------------------------------------------- download
 
 
-def dead_url(name: str) -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/{name}"
-
-
-def tar_of(src: Path, arc: Path, extra: dict[str, bytes] | None = None) -> Path:
-    import io
-
-    with tarfile.open(arc, "w:gz") as tf:
-        tf.add(src, arcname=src.name)
-        for name, data in (extra or {}).items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    return arc
-
-
 @pytest.fixture
 def served(tmp_path, monkeypatch):
     """facades.tar.gz of a tiny facades (3/1/2) behind a file:// URL, registered as facades' source."""
     src = make_dataset(tmp_path / "src", name="facades", counts=(3, 1, 2))
-    arc = tar_of(src, tmp_path / "src" / "facades.tar.gz")
+    arc = archive_of(src, tmp_path / "src" / "facades.tar.gz")
 
     def register(path: Path = arc, size: int | None = None, counts=None):
         entry = Archive(urls=(dead_url("facades.tar.gz"), path.as_uri()), size=size or path.stat().st_size,
@@ -292,7 +272,7 @@ def test_incomplete_existing_folder_is_left_untouched(tmp_path, served):
 
 def test_archive_escaping_its_folder_is_refused(tmp_path, served):
     src = make_dataset(tmp_path / "evil", name="facades", counts=(3, 1, 2))
-    served(path=tar_of(src, tmp_path / "evil" / "facades.tar.gz", {"../../escaped.txt": b"gotcha"}))
+    served(path=archive_of(src, tmp_path / "evil" / "facades.tar.gz", {"../../escaped.txt": b"gotcha"}))
     root = tmp_path / "a" / "data"
     with pytest.raises(UnsafeArchiveError, match="outside the target"):
         PairedImageDataModule(root=str(root), download=True).prepare_data()

@@ -4,8 +4,6 @@ Every fixture image is one flat colour that encodes its folder and index, so an 
 which file it came from whatever the crop, resize and flip, and can be checked against its names.
 """
 
-import socket
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,7 @@ from lit_gan.data import unpaired as unpaired_module
 from lit_gan.data.paired import Archive
 from lit_gan.data.unpaired import UnpairedImageDataModule, UnpairedItem
 from lit_gan.download import DownloadError, UnsafeArchiveError
+from tests.data.archive_helpers import archive_of, dead_url
 
 COUNTS = {"trainA": 5, "trainB": 8, "testA": 3, "testB": 4}
 FOLDER_CODE = {"trainA": 0, "trainB": 1, "testA": 2, "testB": 3}
@@ -155,22 +154,6 @@ def test_missing_domain_says_where_and_how(tmp_path):
 # ---------------------------------------------------------------- download
 
 
-def dead_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/monet2photo.zip"
-
-
-def zip_of(src: Path, arc: Path, extra: dict[str, bytes] | None = None) -> Path:
-    with zipfile.ZipFile(arc, "w") as zf:
-        for p in sorted(src.rglob("*")):
-            zf.write(p, p.relative_to(src.parent).as_posix())
-        for name, data in (extra or {}).items():
-            zf.writestr(zipfile.ZipInfo(name), data)
-    return arc
-
-
 def register(monkeypatch, arc: Path, sha256: str | None = None) -> None:
     import hashlib
 
@@ -180,7 +163,7 @@ def register(monkeypatch, arc: Path, sha256: str | None = None) -> None:
 
 
 def test_download_checks_sha256_and_unzips_into_place(tmp_path, monkeypatch):
-    register(monkeypatch, zip_of(make_dataset(tmp_path / "src", name="monet2photo"), tmp_path / "monet2photo.zip"))
+    register(monkeypatch, archive_of(make_dataset(tmp_path / "src", name="monet2photo"), tmp_path / "monet2photo.zip"))
     root = tmp_path / "data"
     dm = UnpairedImageDataModule(root=str(root), download=True, load_size=20, crop_size=16)
     dm.prepare_data()
@@ -190,7 +173,7 @@ def test_download_checks_sha256_and_unzips_into_place(tmp_path, monkeypatch):
 
 
 def test_wrong_sha256_is_refused(tmp_path, monkeypatch):
-    register(monkeypatch, zip_of(make_dataset(tmp_path / "src", name="monet2photo"), tmp_path / "m.zip"), "0" * 64)
+    register(monkeypatch, archive_of(make_dataset(tmp_path / "src", name="monet2photo"), tmp_path / "m.zip"), "0" * 64)
     root = tmp_path / "data"
     with pytest.raises(DownloadError, match="corrupt: sha256"):
         UnpairedImageDataModule(root=str(root), download=True).prepare_data()
@@ -198,7 +181,7 @@ def test_wrong_sha256_is_refused(tmp_path, monkeypatch):
 
 
 def test_dead_server_names_url_and_manual_layout(tmp_path, monkeypatch):
-    url = dead_url()
+    url = dead_url("monet2photo.zip")
     monkeypatch.setitem(unpaired_module.ARCHIVES, "monet2photo", Archive((url,), 1, None, dict(COUNTS)))
     root = tmp_path / "data"
     with pytest.raises(DownloadError) as e:
@@ -210,7 +193,7 @@ def test_dead_server_names_url_and_manual_layout(tmp_path, monkeypatch):
 
 def test_zip_escaping_its_folder_is_refused(tmp_path, monkeypatch):
     src = make_dataset(tmp_path / "src", name="monet2photo")
-    register(monkeypatch, zip_of(src, tmp_path / "evil.zip", {"monet2photo/../../escaped.txt": b"gotcha"}))
+    register(monkeypatch, archive_of(src, tmp_path / "evil.zip", {"monet2photo/../../escaped.txt": b"gotcha"}))
     root = tmp_path / "a" / "data"
     with pytest.raises(UnsafeArchiveError, match="outside the target"):
         UnpairedImageDataModule(root=str(root), download=True).prepare_data()
@@ -218,7 +201,7 @@ def test_zip_escaping_its_folder_is_refused(tmp_path, monkeypatch):
 
 
 def test_truncated_zip_is_reported_as_damaged(tmp_path, monkeypatch):
-    arc = zip_of(make_dataset(tmp_path / "src", name="monet2photo"), tmp_path / "monet2photo.zip")
+    arc = archive_of(make_dataset(tmp_path / "src", name="monet2photo"), tmp_path / "monet2photo.zip")
     data = bytearray(arc.read_bytes())
     start = data.index(b"\x89PNG")  # corrupt the first stored image: its CRC no longer matches
     data[start + 40 : start + 48] = b"XXXXXXXX"

@@ -1,4 +1,5 @@
-"""CycleGAN ResNet generator (Zhu et al. 2017, appendix 7.2): shapes, layout, padding, init."""
+"""CycleGAN ResNet generator (Zhu et al. 2017, appendix 7.2): shapes, layout, padding (output range and init:
+tests/nets/test_translators.py)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,9 @@ from lit_gan.nets.resnet_generator import (
     resnet_9blocks,
     resnet_blocks_for,
 )
+from tests.nets.modules import modules_of as _of
 
 BLOCKS_FOR_SIZE = [(64, 6), (128, 6), (256, 9)]
-
-
-def _of(module: nn.Module, kind) -> list[nn.Module]:
-    return [m for m in module.modules() if isinstance(m, kind)]
 
 
 # ---- shapes ---------------------------------------------------------------------------
@@ -110,45 +108,7 @@ def test_instance_norm_makes_each_sample_independent_of_the_batch():
     torch.testing.assert_close(g(x)[:1], g(x[:1]))
 
 
-# ---- output range and init ------------------------------------------------------------------
-def test_output_is_tanh_bounded_and_saturates():
-    torch.manual_seed(0)
-    g = ResnetGenerator(3, 3, features=4, n_blocks=2)
-    x = torch.randn(2, 3, 32, 32)
-    assert g(x).abs().max() <= 1.0
-    with torch.no_grad():
-        g.net[-2].weight.mul_(1000.0)
-    y = g(x)
-    assert y.abs().max() <= 1.0 and y.min() < -0.99 and y.max() > 0.99
-
-
-def test_init_is_normal_0_002():
-    torch.manual_seed(0)
-    g = ResnetGenerator(3, 3, features=16, n_blocks=2, norm="batch")
-    for conv in _of(g, (nn.Conv2d, nn.ConvTranspose2d)):
-        if conv.weight.numel() >= 10_000:
-            assert abs(conv.weight.std().item() - 0.02) < 0.001, conv
-            assert abs(conv.weight.mean().item()) < 0.001, conv
-        if conv.bias is not None:
-            assert torch.count_nonzero(conv.bias) == 0
-    scales = torch.cat([bn.weight.detach() for bn in _of(g, nn.BatchNorm2d)])
-    assert abs(scales.mean().item() - 1.0) < 0.005 and 0.01 < scales.std().item() < 0.03
-
-
-# ---- errors and building by name -----------------------------------------------------------
-@pytest.mark.parametrize("h, w", [(30, 32), (4, 4), (32, 6)])
-def test_sizes_that_do_not_come_back_are_refused(h, w):
-    g = ResnetGenerator(3, 3, features=4, n_blocks=1)
-    with pytest.raises(ValueError, match=rf"multiples of 4 and at least 8.*got {h}x{w}"):
-        g(torch.randn(1, 3, h, w))
-
-
-@pytest.mark.parametrize("size, n_blocks", BLOCKS_FOR_SIZE)
-def test_build_resnet_takes_the_blocks_from_the_image_size(size, n_blocks):
-    g = build_translator("resnet", 3, 3, size, {"features": 4})
-    assert isinstance(g, ResnetGenerator) and g.n_blocks == n_blocks
-
-
+# ---- building by name ----------------------------------------------------------------------
 def test_build_named_resnets_and_their_errors():
     assert build_translator("resnet_9blocks", 3, 3, 128, {"features": 4}).n_blocks == 9
     assert build_translator("resnet", 3, 3, 256, {"features": 4, "n_blocks": 3}).n_blocks == 3

@@ -1,4 +1,5 @@
-"""pix2pix U-Net (Isola et al. 2017, appendix 6.1.1): shapes, skips, dropout, init, errors."""
+"""pix2pix U-Net (Isola et al. 2017, appendix 6.1.1): shapes, skips, dropout, errors (output range and init:
+tests/nets/test_translators.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,9 @@ from torch import nn
 
 from lit_gan.nets import build_translator
 from lit_gan.nets.unet import UNetGenerator, unet_128, unet_256, unet_depth_for
+from tests.nets.modules import modules_of as _of
 
 DEPTH_FOR_SIZE = [(64, 6), (128, 7), (256, 8)]
-
-
-def _of(module: nn.Module, kind) -> list[nn.Module]:
-    return [m for m in module.modules() if isinstance(m, kind)]
 
 
 # ---- shapes ---------------------------------------------------------------------------
@@ -116,40 +114,7 @@ def test_dropout_is_active_in_train_mode_and_off_in_eval():
     torch.testing.assert_close(no_drop(x), no_drop(x))
 
 
-# ---- output range and init ------------------------------------------------------------------
-def test_output_is_tanh_bounded_and_saturates():
-    torch.manual_seed(0)
-    g = UNetGenerator(3, 3, num_downs=6, features=4)
-    x = torch.randn(2, 3, 64, 64)
-    assert g(x).abs().max() <= 1.0
-    with torch.no_grad():
-        g.final[0].weight.mul_(1000.0)
-    y = g(x)
-    assert y.abs().max() <= 1.0 and y.min() < -0.99 and y.max() > 0.99
-
-
-def test_init_is_normal_0_002_with_batchnorm_near_identity():
-    torch.manual_seed(0)
-    g = UNetGenerator(3, 3, num_downs=6, features=32)
-    for conv in _of(g, (nn.Conv2d, nn.ConvTranspose2d)):
-        if conv.weight.numel() >= 10_000:
-            assert abs(conv.weight.std().item() - 0.02) < 0.001, conv
-            assert abs(conv.weight.mean().item()) < 0.001, conv
-        if conv.bias is not None:
-            assert torch.count_nonzero(conv.bias) == 0
-    scales = torch.cat([bn.weight.detach() for bn in _of(g, nn.BatchNorm2d)])
-    assert abs(scales.mean().item() - 1.0) < 0.005 and 0.01 < scales.std().item() < 0.03
-    assert all(torch.count_nonzero(bn.bias) == 0 for bn in _of(g, nn.BatchNorm2d))
-
-
 # ---- errors ------------------------------------------------------------------------------
-@pytest.mark.parametrize("h, w", [(100, 100), (32, 32), (64, 96)])
-def test_sizes_not_divisible_by_2_to_the_num_downs_are_refused(h, w):
-    g = UNetGenerator(3, 3, num_downs=6, features=4)
-    with pytest.raises(ValueError, match=rf"multiples of 2\*\*6 = 64; got {h}x{w}"):
-        g(torch.randn(1, 3, h, w))
-
-
 def test_other_bad_inputs():
     with pytest.raises(ValueError, match="num_downs >= 2"):
         UNetGenerator(num_downs=1)
@@ -160,12 +125,6 @@ def test_other_bad_inputs():
 
 
 # ---- built by name ------------------------------------------------------------------------
-@pytest.mark.parametrize("size, num_downs", DEPTH_FOR_SIZE)
-def test_build_unet_takes_the_depth_from_the_image_size(size, num_downs):
-    g = build_translator("unet", 1, 3, size, {"features": 4})
-    assert isinstance(g, UNetGenerator) and g.num_downs == num_downs
-
-
 def test_build_named_unets_and_their_errors():
     assert build_translator("unet_256", 3, 3, 256, {"features": 4}).num_downs == 8
     assert build_translator("unet", 3, 3, 256, {"features": 4, "num_downs": 5}).num_downs == 5
