@@ -105,7 +105,7 @@ class DiffAugment:
         generator = self._generators.get(device)
         if generator is None:
             generator = self._generators[device] = torch.Generator(device=device)
-        generator.manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
+        generator.manual_seed(int(torch.randint(0, 2**62, (1,)).item()))  # cpu: a seed from the training stream, which lit_gan saves per rank
         return generator
 
     @staticmethod

@@ -76,7 +76,7 @@ class GeneratorEMA(AveragedModel):
     def __init__(self, model: nn.Module, half_life_images: float = HALF_LIFE_IMAGES,
                  rampup: float | None = RAMPUP) -> None:
         check_ema_settings(half_life_images, rampup)
-        device = next(iter(model.parameters()), torch.empty(0)).device
+        device = next(iter(model.parameters()), torch.empty(0)).device  # cpu: a parameterless model's fallback, only its device is read
         super().__init__(model, device=device, use_buffers=False)  # use_buffers=False: buffers copied (docstring)
         self.multi_avg_fn = self._lerp_toward_model
         self.module.requires_grad_(False)
