@@ -19,6 +19,12 @@ policy from the CLI's ``--divergence.*``).
 Compile: ``compile=True`` (``--model.init_args.compile true``) runs each net's forward
 through ``torch.compile`` during ``fit`` (lit_gan.models.compile); off by default.
 
+Stabilizers: ``spectral_norm``, ``r1_gamma`` / ``r1_interval``, ``augment`` (DiffAugment) and
+``ema_half_life_images`` / ``ema_rampup`` are arguments of every model, declared here once
+(subclasses forward them with ``**kwargs``) and applied by ``stabilize_nets`` once a model has
+built its nets (lit_gan.models.stabilizers). R1 joins D's loss in the step below; the EMA of G
+moves after each applied G step.
+
 Subclasses say what their losses are and nothing else:
 ``discriminator_loss(batch) -> (loss, logs)``, ``generator_loss(batch) -> (loss, logs)``,
 ``configure_optimizers`` (returning ``[opt_g, opt_d]`` and their schedulers) and
