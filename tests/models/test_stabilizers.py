@@ -264,3 +264,43 @@ def test_cyclegan_averages_each_generator_and_translates_with_them():
 def test_non_positive_half_life_is_refused():
     with pytest.raises(SettingError, match="half-life"):
         dcgan(ema_half_life_images=0.0)
+
+
+# ---- every model takes every option --------------------------------------------------------
+
+ALL_ON = {"spectral_norm": True, "r1_gamma": 1.0, "augment": "color,translation,cutout", "ema_half_life_images": 100.0}
+LABELS = torch.tensor([0, 1, 2, 0])
+SMALL = {"data_shape": (1, 32, 32), "generator_options": {"features": 8}}
+EVERY_MODEL = {
+    "GAN": ({"data_shape": (1, 28, 28)}, lambda: (images(4)[:, :, :28, :28], LABELS)),
+    "DCGAN": ({**SMALL, "discriminator_options": NO_NORM}, lambda: (images(4), LABELS)),
+    "WGAN": ({**SMALL, "discriminator_options": NO_NORM, "clip_value": None}, lambda: (images(4), LABELS)),
+    "WGANGP": ({**SMALL, "discriminator_options": NO_NORM}, lambda: (images(4), LABELS)),
+    "CGAN": ({"num_classes": 3, "data_shape": (1, 28, 28)}, lambda: (images(4)[:, :, :28, :28], LABELS)),
+    "ConditionalDCGAN": ({"num_classes": 3, **SMALL, "discriminator_options": NO_NORM}, lambda: (images(4), LABELS)),
+    "ACGAN": ({"num_classes": 3, **SMALL, "discriminator_options": NO_NORM}, lambda: (images(4), LABELS)),
+    "ProjectionGAN": ({"num_classes": 3, **SMALL, "discriminator_options": {"features": 8}},
+                      lambda: (images(4), LABELS)),
+    "Pix2Pix": ({"data_shape": (3, 32, 32), "input_channels": 1, "generator_options": {"features": 8},
+                 "discriminator_options": {"features": 8, "n_layers": 1, "norm": "none"}},
+                lambda: (images(2, 3), images(2, 1), ["a", "b"])),
+    "CycleGAN": ({"data_shape": (3, 32, 32), "generator_options": {"features": 8, "n_blocks": 1},
+                  "discriminator_options": {"features": 8, "n_layers": 1}}, lambda: (images(2, 3), images(2, 3, 1))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EVERY_MODEL))
+def test_every_model_takes_every_stabilizer(name):
+    import lit_gan.models as models
+
+    options, batch = EVERY_MODEL[name]
+    model = getattr(models, name)(**options, **ALL_ON)
+    for attribute in model.discriminator_attributes():
+        assert all(is_spectrally_normalised(m) for m in convs(getattr(model, attribute)))
+    assert all(isinstance(model.averaged(g), GeneratorEMA) for g in model.generator_attributes())
+    model.batches_seen = 0
+    loss, logs = model._discriminator_objective(batch())
+    assert torch.isfinite(loss) and logs["train/r1_penalty"] > 0
+    loss.backward()
+    g_loss, _ = model.generator_loss(batch())
+    assert torch.isfinite(g_loss)
