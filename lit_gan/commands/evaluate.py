@@ -31,6 +31,7 @@ from lightning import LightningDataModule
 from lit_gan import distributed
 from lit_gan.atomic import atomic_path
 from lit_gan.evaluation import timing
+from lit_gan.evaluation.averaged import USE_EMA_HELP, choose_generator
 from lit_gan.evaluation.checkpoints import CommandError, checkpoint_datamodule, load_model, read_state
 from lit_gan.evaluation.features import Protocol
 from lit_gan.evaluation.modes import MIN_COUNT
@@ -61,6 +62,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--domain", type=str | None, default=None, help="unpaired data (--samples / generators): real images of domain A or B")
     p.add_argument("--num-real", type=int | None, default=None, help="first N real images of the split (default: all)")
     p.add_argument("--seed", type=int, default=0, help="noise seed for --ckpt, and KID / IS subsets")
+    p.add_argument("--use-ema", type=bool | None, default=None, help=USE_EMA_HELP)
     p.add_argument("--batch-size", type=int, default=250)
     p.add_argument("--kid-subsets", type=int, default=100)
     p.add_argument("--kid-subset-size", type=int, default=1000, help="shrunk to the smaller set when larger")
@@ -114,6 +116,7 @@ def run(fabric, args, datamodule: LightningDataModule, metrics: list[str] | None
     with timing.recording():  # the card's seconds include loading the model and the extractor
         with timing.section("load"):
             model = None if samples else load_model(args.ckpt, str(fabric.device))
+            generator = None if samples else choose_generator(model, args.use_ema, args.ckpt)
         with timing.section("real_images"):  # a translation source reads its targets
             source = FileSource(args.samples) if samples else model_source(model, datamodule, protocol, args.ckpt,
                                                                              args.direction)
@@ -125,6 +128,8 @@ def run(fabric, args, datamodule: LightningDataModule, metrics: list[str] | None
         values, card = evaluate_source(source, datamodule, protocol, extractor, ReferenceCache(args.cache_dir),
                                        progress=not args.no_progress and fabric.global_rank == 0, domain=args.domain,
                                        min_count=args.min_count, device=fabric.device)
+    if generator is not None:
+        card["generator"] = generator  # which weights were sampled: the EMA of G (with its settings) or G
     return {"metrics": values, "protocol": card}
 
 

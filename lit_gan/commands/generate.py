@@ -33,6 +33,7 @@ from tqdm import tqdm
 from lit_gan.atomic import atomic_path
 from lit_gan.commands.options import add_output_options
 from lit_gan.conversion import to_uint8
+from lit_gan.evaluation.averaged import USE_EMA_HELP, choose_generator, parse_use_ema
 from lit_gan.evaluation.checkpoints import CommandError, load_model, resolve_device
 from lit_gan.evaluation.sampling import LabelError, LabelPlan, is_sampler, label_plan, sample_rows
 
@@ -77,7 +78,8 @@ def remove_earlier_pngs(folder: Path) -> None:
 
 def generate(ckpt: str, num: int | None, out: str, seed: int = 0, batch_size: int = 256, device: str | None = None,
              overwrite: bool = False, progress: bool = True, keep_float: bool = False,
-             labels: list[int] | None = None, per_class: int | None = None) -> tuple[Path, int]:
+             labels: list[int] | None = None, per_class: int | None = None,
+             use_ema: bool | None = None) -> tuple[Path, int]:
     """Write the samples; (where, how many)."""
     if per_class is not None and num is not None:
         raise CommandError("--per-class K makes K samples of every class: leave out --num")
@@ -94,6 +96,7 @@ def generate(ckpt: str, num: int | None, out: str, seed: int = 0, batch_size: in
     if not overwrite and out_path.exists() and (to_npz or any(out_path.iterdir())):
         raise CommandError(f"{out_path} already exists; choose another --out or pass --overwrite")
     model = load_model(ckpt, resolve_device(device))
+    choose_generator(model, use_ema, ckpt)  # the run's EMA of G when it kept one (lit_gan.evaluation.averaged)
     try:
         plan = label_plan(model, labels, per_class)
     except LabelError as err:
@@ -144,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="OUT.npz, or a folder for PNG files")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     p.add_argument("--batch-size", type=int, default=256, help="samples per generator forward pass")
+    p.add_argument("--use-ema", type=parse_use_ema, default=None, metavar="{true,false}", help=USE_EMA_HELP)
     p.add_argument("--keep-float", action="store_true",
                    help="images in .npz: also store samples_float (float32, [-1, 1], before rounding) for Parzen")
     add_output_options(p, "replace an existing OUT (a PNG folder loses its earlier NNNNNN.png files, nothing else)")
@@ -154,7 +158,7 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
         path, num = generate(args.ckpt, args.num, args.out, args.seed, args.batch_size, args.device, args.overwrite,
-                        not args.no_progress, args.keep_float, parse_labels(args.labels), args.per_class)
+                        not args.no_progress, args.keep_float, parse_labels(args.labels), args.per_class, args.use_ema)
     except CommandError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

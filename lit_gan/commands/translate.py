@@ -25,6 +25,7 @@ from lit_gan.atomic import atomic_path
 from lit_gan.commands.options import add_output_options
 from lit_gan.conversion import to_uint8
 from lit_gan.data.image_folders import Jitter
+from lit_gan.evaluation.averaged import USE_EMA_HELP, choose_generator, parse_use_ema
 from lit_gan.evaluation.checkpoints import CommandError, load_model, resolve_device
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
@@ -58,8 +59,9 @@ def load_input(path: Path, direction: str, size: tuple[int, int]) -> torch.Tenso
 
 
 def translate(ckpt: str, source: str, out: str, direction: str | None = None, device: str | None = None,
-              overwrite: bool = False, progress: bool = True) -> list[Path]:
+              overwrite: bool = False, progress: bool = True, use_ema: bool | None = None) -> list[Path]:
     model = load_model(ckpt, resolve_device(device))
+    choose_generator(model, use_ema, ckpt)  # the run's EMA of G when it kept one (lit_gan.evaluation.averaged)
     if not hasattr(model, "translate"):
         raise CommandError(f"{type(model).__name__} checkpoints do not translate images; use `generate` for them")
     direction = direction or getattr(model, "default_direction", "AtoB")
@@ -91,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", required=True, help="an image, or a folder of images")
     p.add_argument("--out", required=True, help="folder for the PNG outputs")
     p.add_argument("--direction", choices=["AtoB", "BtoA"], default=None, help="default: the model's")
+    p.add_argument("--use-ema", type=parse_use_ema, default=None, metavar="{true,false}", help=USE_EMA_HELP)
     add_output_options(p, "replace existing outputs")
     return p
 
@@ -99,7 +102,7 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
         written = translate(args.ckpt, args.input, args.out, args.direction, args.device, args.overwrite,
-                            not args.no_progress)
+                            not args.no_progress, args.use_ema)
     except CommandError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

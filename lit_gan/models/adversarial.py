@@ -19,6 +19,12 @@ policy from the CLI's ``--divergence.*``).
 Compile: ``compile=True`` (``--model.init_args.compile true``) runs each net's forward
 through ``torch.compile`` during ``fit`` (lit_gan.models.compile); off by default.
 
+Stabilizers: ``spectral_norm``, ``r1_gamma`` / ``r1_interval``, ``augment`` (DiffAugment) and
+``ema_half_life_images`` / ``ema_rampup`` are arguments of every model, declared here once
+(subclasses forward them with ``**kwargs``) and applied by ``stabilize_nets`` once a model has
+built its nets (lit_gan.models.stabilizers). R1 joins D's loss in the step below; the EMA of G
+moves after each applied G step.
+
 Subclasses say what their losses are and nothing else:
 ``discriminator_loss(batch) -> (loss, logs)``, ``generator_loss(batch) -> (loss, logs)``,
 ``configure_optimizers`` (returning ``[opt_g, opt_d]`` and their schedulers) and
@@ -32,17 +38,37 @@ from typing import Any
 
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_info
+import torch
 from torch import Tensor
 
 from lit_gan.errors import SettingError
+from lit_gan.losses.gradient_penalty import check_r1_settings, r1_penalty, refuse_batch_norm, refuse_float16
 from lit_gan.models import compile as compiling
-from lit_gan.models import rng
+from lit_gan.models import rng, stabilizers
 from lit_gan.training import divergence
+from lit_gan.training.ema import RAMPUP
 
 
 class AdversarialModel(L.LightningModule):
     def __init__(self, n_critic: int = 1, n_gen: int = 1, grad_clip: float | None = None,
-                 compile: bool = False) -> None:
+                 compile: bool = False, spectral_norm: bool = False, r1_gamma: float = 0.0, r1_interval: int = 1,
+                 augment: str | None = None, ema_half_life_images: float | None = None,
+                 ema_rampup: float | None = RAMPUP) -> None:
+        """
+        Args:
+            spectral_norm: spectrally normalise every conv / linear / embedding weight of D
+                (Miyato et al. 2018; lit_gan.training.spectral_norm); refused for a D with
+                BatchNorm (set its ``discriminator_options.norm`` to ``none``).
+            r1_gamma: weight of the R1 penalty gamma / 2 E||grad_x D(x)||^2 on real data
+                (Mescheder et al. 2018, eq. 9; lit_gan.losses.gradient_penalty); 0: off.
+            r1_interval: lazy R1 (StyleGAN2): the penalty every this many D steps, times this.
+            augment: DiffAugment policy (Zhao et al. 2020), e.g. ``color,translation,cutout``,
+                applied to every D input, real and fake, in D and G steps; null: none.
+            ema_half_life_images: keep an exponential moving average of G with this half-life
+                in images (StyleGAN2-ADA: 10000; lit_gan.training.ema); null: no average. When
+                present, sampling, translation, callbacks and commands use it (``--use-ema``).
+            ema_rampup: the average's ramp-up (StyleGAN2-ADA: 0.05); null: none.
+        """
         super().__init__()
         if n_critic < 1 or n_gen < 1:
             raise ValueError(f"n_critic and n_gen must be >= 1, got n_critic={n_critic}, n_gen={n_gen}")
@@ -58,6 +84,84 @@ class AdversarialModel(L.LightningModule):
         self.consecutive_skips = {"discriminator": 0, "generator": 0}
         # Set by the CLI's DivergenceGuard (``--divergence.*``); a run property, not a hyperparameter.
         self.divergence_policy = divergence.DivergencePolicy()
+        check_r1_settings(r1_gamma, r1_interval)
+        stabilizers.check_ema_option(ema_half_life_images, ema_rampup)
+        self.spectral_norm, self.r1_gamma, self.r1_interval = bool(spectral_norm), float(r1_gamma), r1_interval
+        self.augmentation = stabilizers.diffaugment_for(augment)
+        self.ema_half_life_images, self.ema_rampup = ema_half_life_images, ema_rampup
+        # Sample with the averaged G when there is one; a run property (`generate --use-ema false`).
+        self.use_ema = True
+        self._applied = True  # whether the last update was applied (not skipped by the divergence policy)
+
+    # ---- the stabilizers (lit_gan.models.stabilizers) -------------------------------
+    def generator_attributes(self) -> tuple[str, ...]:
+        """Attributes holding the generators (averaged by the EMA)."""
+        return ("generator",)
+
+    def discriminator_attributes(self) -> tuple[str, ...]:
+        """Attributes holding the discriminators (spectral norm, DiffAugment, R1)."""
+        return ("discriminator",)
+
+    def stabilize_nets(self) -> None:
+        """Apply the stabilizer options to the nets; each model calls it once its nets are built
+        (before any checkpoint loads: a spectrally normalised D has other state-dict keys)."""
+        for name in self.discriminator_attributes():
+            net = getattr(self, name)
+            if self.spectral_norm:
+                stabilizers.normalize_discriminator(net, name)
+            if self.r1_gamma > 0:
+                refuse_batch_norm(type(self).__name__, net, name)
+            if self.augmentation is not None:
+                net.register_forward_pre_hook(self._augment_hook)
+        if self.ema_half_life_images is not None:
+            stabilizers.attach_averages(self, self.generator_attributes(), self.ema_half_life_images, self.ema_rampup)
+
+    def _augment_hook(self, net, args: tuple) -> tuple | None:
+        if not net.training:  # validation and test see the images as they are
+            return None
+        return (self.augment_discriminator_input(args[0]), *args[1:])
+
+    def augment_discriminator_input(self, x: Tensor) -> Tensor:
+        """D's image input augmented (pix2pix augments its (condition, image) pair together)."""
+        return self.augmentation(x)
+
+    def r1_terms(self, batch: Any) -> list[tuple[Any, Tensor, int]]:
+        """``(critic, real inputs, pack)`` per D for the R1 penalty of a D step."""
+        raise NotImplementedError(f"{type(self).__name__} does not say where R1 applies")
+
+    def averaged(self, name: str):
+        """The average of G ``name`` (a GeneratorEMA), or None."""
+        return getattr(self, name + stabilizers.EMA_SUFFIX, None)
+
+    def for_sampling(self, net: torch.nn.Module) -> torch.nn.Module:
+        """The net to sample with in place of G ``net``: its average when there is one and ``use_ema``."""
+        if self.use_ema:
+            for name in self.generator_attributes():
+                average = self.averaged(name)
+                if average is not None and getattr(self, name) is net:
+                    return average.module
+        return net
+
+    def has_ema(self) -> bool:
+        return any(self.averaged(name) is not None for name in self.generator_attributes())
+
+    def _update_averages(self, batch: Any) -> None:
+        world = self.trainer.world_size if self._trainer is not None else 1
+        for name in self.generator_attributes():
+            average = self.averaged(name)
+            if average is not None:
+                average.update(getattr(self, name), stabilizers.batch_size_of(batch) * world)
+
+    def _discriminator_objective(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
+        """D's loss plus R1 on the D steps it falls on (every ``r1_interval``-th, counted by the
+        checkpointed ``batches_seen``, so a resumed run penalises the same steps)."""
+        loss, logs = self.discriminator_loss(batch)
+        if self.r1_gamma > 0 and self.batches_seen % self.r1_interval == 0:
+            penalty = sum(r1_penalty(critic, real, self.r1_gamma, self.r1_interval, group)
+                          for critic, real, group in self.r1_terms(batch))
+            loss = loss + penalty
+            logs = {**logs, "train/r1_penalty": penalty}
+        return loss, logs
 
     # ---- what a subclass provides -------------------------------------------------
     def discriminator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
@@ -76,7 +180,7 @@ class AdversarialModel(L.LightningModule):
     def double_backward_nets(self) -> tuple[str, ...]:
         """Nets whose gradient is differentiated again (a gradient penalty): ``compile`` leaves
         them eager, since torch.compile has no double backward."""
-        return ()
+        return self.discriminator_attributes() if self.r1_gamma > 0 else ()
 
     def configure_model(self) -> None:
         """Lightning calls this once the Trainer is set up; ``compile`` acts here, in fit only
@@ -100,13 +204,15 @@ class AdversarialModel(L.LightningModule):
     # ---- the step -----------------------------------------------------------------
     def training_step(self, batch: Any, batch_idx: int) -> None:
         opt_g, opt_d = self.optimizers()
-        loss_d, logs = self._update(opt_d, self.discriminator_loss, batch)
+        loss_d, logs = self._update(opt_d, self._discriminator_objective, batch)
         self.after_discriminator_step()
         self.batches_seen += 1
         logs["train/loss_d"] = loss_d
         if self.batches_seen % self.n_critic == 0:
             for _ in range(self.n_gen):
                 loss_g, g_logs = self._update(opt_g, self.generator_loss, batch)
+                if self._applied:
+                    self._update_averages(batch)
             logs.update(g_logs)
             logs["train/loss_g"] = loss_g
             self.iterations += 1
@@ -151,7 +257,8 @@ class AdversarialModel(L.LightningModule):
             if grad_norm is not None and self._logger_will_write():
                 # before any clipping: what the non-saturating trick changes (experiments/lessons/non_saturating.yaml)
                 logs = {**logs, f"train/grad_norm_{net[0]}": grad_norm}
-            if self._diverged(loss, grad_norm, net):
+            self._applied = not self._diverged(loss, grad_norm, net)
+            if not self._applied:
                 opt.zero_grad(set_to_none=True)  # policy "skip": drop this step, keep training
             else:
                 if self.grad_clip is not None:
@@ -189,6 +296,8 @@ class AdversarialModel(L.LightningModule):
 
     def on_fit_start(self) -> None:
         precision = str(self.trainer.precision)
+        if self.r1_gamma > 0:
+            refuse_float16(precision)
         if self.grad_clip is not None and precision == "16-mixed":
             raise SettingError(
                 "grad_clip with precision 16-mixed would clip loss-scaled gradients; "

@@ -91,7 +91,12 @@ class ConditionalGAN(GAN):
                                       generator_options, discriminator_options)
 
     def double_backward_nets(self) -> tuple[str, ...]:
-        return ("discriminator",) if self.gp_weight > 0 else ()
+        return ("discriminator",) if self.gp_weight > 0 else super().double_backward_nets()
+
+    def r1_terms(self, batch: Any) -> list[tuple[Any, Tensor, int]]:
+        """R1 on the real images with their own labels: ``x -> D(x, y_real)``."""
+        real, labels = self.labelled(batch)
+        return [(lambda x: self.critic(x, labels)[0], real, 1)]
 
     # ---- labels -------------------------------------------------------------------
     def labelled(self, batch: Any) -> tuple[Tensor, Tensor]:
@@ -147,7 +152,7 @@ class ConditionalGAN(GAN):
         class indices (N,) or class weights (N, K) (see ``check_labels``)."""
         labels = self.check_labels(labels, len(z))
         z = z.to(self.device)
-        return self.run_generator(lambda rows: self.generator(z[rows], labels[rows]), len(z))
+        return self.run_generator(lambda net, rows: net(z[rows], labels[rows]), len(z))
 
     def sample(self, n: int, generator: torch.Generator | None = None, labels: Tensor | None = None) -> Tensor:
         """n samples; labels default to 0, 1, ..., K-1, 0, 1, ... (every class in turn)."""

@@ -72,8 +72,9 @@ class CycleGAN(TranslationModel):
         inference: Literal["paper", "eval"] = "eval",
         objective: CycleGANObjective = "cyclegan",
         compile: bool = False,  # nets' forward through torch.compile during fit (lit_gan.models.compile)
+        **kwargs: Any,  # the stabilizers of lit_gan.models.adversarial.AdversarialModel (one per G / D)
     ) -> None:
-        super().__init__(compile=compile)
+        super().__init__(compile=compile, **kwargs)
         problem = optimizer_problem("adam", lr, check_betas(betas))
         if problem:
             raise ValueError(f"adam refuses lr={lr}, betas={tuple(betas)}: {problem}")
@@ -93,11 +94,23 @@ class CycleGAN(TranslationModel):
         self.G_BA = build_translator(generator, channels_b, channels_a, size, g_opts)
         self.D_A = build_patch_discriminator(discriminator, channels_a, d_opts)
         self.D_B = build_patch_discriminator(discriminator, channels_b, d_opts)
+        self.stabilize_nets()
         self.pool_A, self.pool_B = ImagePool(pool_size), ImagePool(pool_size)
         self.scores = cycle_scores()  # val / test: cycle L1 (lit_gan.models.paired_scores)
 
     def generator_for(self, direction: str) -> nn.Module:
         return self.G_AB if direction == "AtoB" else self.G_BA
+
+    def generator_attributes(self) -> tuple[str, ...]:
+        return ("G_AB", "G_BA")
+
+    def discriminator_attributes(self) -> tuple[str, ...]:
+        return ("D_A", "D_B")
+
+    def r1_terms(self, batch: Any) -> list[tuple[Any, Tensor, int]]:
+        """R1 on each domain's D at its real images."""
+        real_a, real_b = domains(batch)
+        return [(self.D_A, real_a, 1), (self.D_B, real_b, 1)]
 
     def generator_parameters(self):
         return [*self.G_AB.parameters(), *self.G_BA.parameters()]

@@ -59,6 +59,7 @@ class NoiseGAN(AdversarialModel):
         sample_mode: SampleMode = "eval",
         sample_batch_size: int = 64,
         compile: bool = False,
+        **kwargs: Any,
     ) -> None:
         """
         Args:
@@ -85,8 +86,10 @@ class NoiseGAN(AdversarialModel):
                 --batch-size or process count. Ignored with ``eval``.
             compile: run G's and D's forward through torch.compile during fit (a GPU speed-up;
                 a gradient penalty's critic stays eager). Checkpoints are the same either way.
+            The rest: the stabilizers of lit_gan.models.adversarial.AdversarialModel
+                (spectral_norm, r1_gamma, r1_interval, augment, ema_half_life_images, ema_rampup).
         """
-        super().__init__(n_critic=n_critic, n_gen=n_gen, grad_clip=grad_clip, compile=compile)
+        super().__init__(n_critic=n_critic, n_gen=n_gen, grad_clip=grad_clip, compile=compile, **kwargs)
         if sample_mode not in SAMPLE_MODES:
             raise ValueError(f"sample_mode must be one of {SAMPLE_MODES}, got {sample_mode!r}")
         if sample_batch_size < 1:
@@ -109,6 +112,7 @@ class NoiseGAN(AdversarialModel):
             self.hparams["discriminator_options"] = discriminator_options  # the options in use, also under LightningCLI
         self.generator, self.discriminator = self.build_nets(generator, discriminator, dict(generator_options or {}),
                                                              dict(discriminator_options or {}))
+        self.stabilize_nets()
 
     # ---- hooks ----------------------------------------------------------------------
     def optimizer_options(self) -> dict[str, Any]:
@@ -129,6 +133,9 @@ class NoiseGAN(AdversarialModel):
         """G's side of the objective on as many fakes as the batch has real samples."""
         fake = self.generator(self.noise(real_images(batch).shape[0]))
         return self.objective.generator(self.discriminator(fake)), {}
+
+    def r1_terms(self, batch: Any) -> list[tuple[Any, Tensor, int]]:
+        return [(self.discriminator, real_images(batch), pack_of(self.discriminator))]
 
     def held_out_scores(self, real_out: Tensor, fake_out: Tensor) -> dict[str, Tensor]:
         """What validation logs from D's outputs on held-out real data and fresh fakes."""
@@ -162,21 +169,23 @@ class NoiseGAN(AdversarialModel):
         rows of z (from its first row), so the result depends on z's batch."""
         if labels is not None:
             raise ValueError(f"{type(self).__name__} is unconditional: it takes no labels")
-        return self.run_generator(lambda rows: self.generator(z[rows].to(self.device)), len(z))
+        return self.run_generator(lambda net, rows: net(z[rows].to(self.device)), len(z))
 
     def run_generator(self, forward, n: int) -> Tensor:
-        """``forward(rows)`` (a slice of the n inputs) in G's sampling mode (``sample_mode``),
-        restoring G's training flag after: the one place that mode is applied."""
+        """``forward(net, rows)`` (G to sample with: its average when there is one and ``use_ema``;
+        a slice of the n inputs) in G's sampling mode (``sample_mode``), restoring G's training
+        flag after: the one place that mode is applied."""
+        net = self.for_sampling(self.generator)
         if self.sample_mode == "batch_stats":
-            with batch_statistics(self.generator):
+            with batch_statistics(net):
                 step = self.sample_batch_size
-                return torch.cat([forward(slice(start, start + step)) for start in range(0, n, step)])
-        was_training = self.generator.training
-        self.generator.eval()
+                return torch.cat([forward(net, slice(start, start + step)) for start in range(0, n, step)])
+        was_training = net.training
+        net.eval()
         try:
-            return forward(slice(0, n))
+            return forward(net, slice(0, n))
         finally:
-            self.generator.train(was_training)
+            net.train(was_training)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """n samples: images in [-1, 1] (n, C, H, W) or points (n, 2)."""

@@ -48,8 +48,9 @@ class Pix2Pix(TranslationModel):
         decay_epochs: int = 100,
         inference: Literal["paper", "eval"] = "paper",
         compile: bool = False,  # nets' forward through torch.compile during fit (lit_gan.models.compile)
+        **kwargs: Any,  # the stabilizers of lit_gan.models.adversarial.AdversarialModel
     ) -> None:
-        super().__init__(compile=compile)
+        super().__init__(compile=compile, **kwargs)
         if objective not in ("l1+cgan", "cgan", "l1", "l1+gan"):
             raise ValueError(f"objective must be l1+cgan, cgan, l1 or l1+gan, got {objective!r}")
         if direction not in DIRECTIONS:
@@ -66,6 +67,7 @@ class Pix2Pix(TranslationModel):
         conditional = objective != "l1+gan"
         d_in = input_channels + channels if conditional else channels
         self.discriminator = build_patch_discriminator(discriminator, d_in, discriminator_options or {})
+        self.stabilize_nets()
         self.gan_loss = get_objective("non_saturating")
         self.scores = translation_scores()  # val / test: L1, PSNR, SSIM (lit_gan.models.paired_scores)
 
@@ -89,6 +91,18 @@ class Pix2Pix(TranslationModel):
     # ---- losses -----------------------------------------------------------------------
     def _d_input(self, source: Tensor, image: Tensor) -> Tensor:
         return image if self.hparams.objective == "l1+gan" else torch.cat([source, image], dim=1)
+
+    def augment_discriminator_input(self, x: Tensor) -> Tensor:
+        """A conditional D's input is concat(condition, image): both augmented with the same draws."""
+        if self.hparams.objective == "l1+gan":
+            return self.augmentation(x)
+        split = self.hparams.input_channels
+        return torch.cat(self.augmentation(x[:, :split], x[:, split:]), dim=1)
+
+    def r1_terms(self, batch: Any) -> list[tuple[Any, Tensor, int]]:
+        """R1 on the real target image, its condition held fixed: ``y -> D(x, y)``."""
+        target, source = batch[0], batch[1]
+        return [(lambda image: self.discriminator(self._d_input(source, image)), target, 1)]
 
     def discriminator_loss(self, batch: Any) -> tuple[Tensor, dict[str, Tensor]]:
         target, source = batch[0], batch[1]

@@ -53,7 +53,7 @@ class TranslationModel(AdversarialModel):
         direction = direction or self.default_direction
         if direction not in self.directions:
             raise ValueError(f"this model translates {' or '.join(self.directions)}, not {direction}")
-        net, x = self.generator_for(direction), x.to(self.device)
+        net, x = self.for_sampling(self.generator_for(direction)), x.to(self.device)
         with torch.no_grad():
             if self.hparams.inference == "paper":  # sec. 3.3: each image on its own statistics, fixed dropout
                 return translate_batched(net, x)

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from lit_gan.losses import get_objective
-from lit_gan.losses.gradient_penalty import gradient_penalty, refuse_batch_norm, refuse_float16
+from lit_gan.losses.gradient_penalty import gradient_penalty, refuse_batch_norm, refuse_float16, refuse_r1_with_clipping
 from lit_gan.losses.wasserstein import clip_weights_, wasserstein_estimate
 from lit_gan.models.arguments import own_arguments
 from lit_gan.models.noise_gan import NoiseGAN, real_images
@@ -87,13 +87,14 @@ class WGAN(NoiseGAN):
         if gp_weight < 0:
             raise ValueError(f"gp_weight must be >= 0, got {gp_weight} (Gulrajani et al. 2017 use 10)")
         kwargs = without_gan_records(kwargs)
+        refuse_r1_with_clipping(kwargs.get("r1_gamma", 0.0), clip_value)
         super().__init__(optimizer=optimizer, lr_g=lr_g, lr_d=lr_d, n_critic=n_critic, **kwargs)
         self.objective = get_objective("wasserstein")
         self.clip_value, self.gp_weight = clip_value, gp_weight
-        if clip_value is None and gp_weight == 0:
+        if clip_value is None and gp_weight == 0 and not self.r1_gamma > 0:
             warnings.warn(
                 f"{type(self).__name__} with clip_value null and gp_weight 0 leaves the critic unconstrained; "
-                "set clip_value (WGAN: 0.01) or gp_weight (WGAN-GP: 10)",
+                "set clip_value (WGAN: 0.01), gp_weight (WGAN-GP: 10) or r1_gamma",
                 stacklevel=2,
             )
         if gp_weight > 0:
@@ -118,7 +119,7 @@ class WGAN(NoiseGAN):
         return loss, logs
 
     def double_backward_nets(self) -> tuple[str, ...]:
-        return ("discriminator",) if self.gp_weight > 0 else ()
+        return ("discriminator",) if self.gp_weight > 0 else super().double_backward_nets()
 
     def after_discriminator_step(self) -> None:
         """Alg. 1 line 7 of Arjovsky et al. 2017: clip the critic's weights after every update."""
