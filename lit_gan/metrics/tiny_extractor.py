@@ -31,6 +31,6 @@ def write_tiny_extractor(path: Path, seed: int = 0, dataset: str = "tiny") -> Pa
     # (torch.manual_seed would also re-seed every CUDA device)
     with torch.random.fork_rng(devices=[]):
         torch.default_generator.manual_seed(seed)
-        module, example = TinyClassifier(), torch.randn(4, 1, 28, 28)
+        module, example = TinyClassifier(), torch.randn(4, 1, 28, 28)  # cpu: a test fixture written on the CPU
     return save_feature_module(module, path, example,
                                {"num_classes": 10, "class_names": [str(i) for i in range(10)], "dataset": dataset})
