@@ -2,7 +2,9 @@
 hang (one rank waiting in a collective the other never calls) into a test failure.
 
 The worker gets ``rank, world, init_file, out_dir = sys.argv[1:5]`` (plus ``extra``) and a
-``group()`` preamble that initializes the process group."""
+preamble that initializes the process group; an epilogue tears it down once every rank is
+done (a rank that destroyed its group while the other was still in a gloo call sometimes
+aborted at exit under load: "terminate called without an active exception")."""
 
 from __future__ import annotations
 
@@ -24,6 +26,12 @@ torch.set_num_threads(1)
 dist.init_process_group("gloo", init_method="file://" + init_file, rank=rank, world_size=world)
 """
 
+EPILOGUE = """
+if dist.is_initialized():
+    dist.barrier()
+    dist.destroy_process_group()
+"""
+
 
 def run_ranks(worker: str, out_dir: Path, *extra: str, world: int = 2, timeout: float = 60,
               env: dict | None = None) -> list[tuple[int, str, str]]:
@@ -33,7 +41,7 @@ def run_ranks(worker: str, out_dir: Path, *extra: str, world: int = 2, timeout: 
     full_env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=path, **(env or {}))
     init = out_dir / "dist_init"
     init.unlink(missing_ok=True)
-    procs = [subprocess.Popen([sys.executable, "-c", PREAMBLE + worker, str(r), str(world), str(init), str(out_dir),
+    procs = [subprocess.Popen([sys.executable, "-c", PREAMBLE + worker + EPILOGUE, str(r), str(world), str(init), str(out_dir),
                                *extra], env=full_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for r in range(world)]
     results, deadline = [], time.monotonic() + timeout

@@ -174,7 +174,6 @@ accuracy.update(torch.from_numpy(fake[mine.start:mine.stop, :k]), torch.from_num
 mean, per_class = fid.compute()  # on every rank: it syncs
 torch.save({"mean": mean, "per_class": per_class, "accuracy": accuracy.compute(),
             "accuracy_per_class": accuracy.per_class()}, f"{out_dir}/rank{rank}.pt")
-dist.destroy_process_group()
 """
 
 

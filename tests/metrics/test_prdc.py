@@ -138,7 +138,6 @@ for side, x in (("real", data["real"]), ("fake", data["fake"])):
     for part in np.array_split(x[mine.start:mine.stop], 2 + rank):  # and in different update sizes
         metric.update(torch.from_numpy(part), real=side == "real")
 torch.save(metric.compute(), f"{out_dir}/rank{rank}.pt")  # on every rank: it syncs
-dist.destroy_process_group()
 """
 
 

@@ -53,7 +53,6 @@ evaluator = Evaluator(Protocol(["fid"], num_samples=40, batch_size=16), load_ext
                       ReferenceCache(f"{out_dir}/cache{rank}"), progress=False)  # node-local caches
 values = evaluator.evaluate(lambda rows: real.flip(-1)[rows.start:rows.stop].split(16), real, "tiny")
 open(f"{out_dir}/rank{rank}.json", "w").write(json.dumps({"values": values, "hit": evaluator.last_cache_hit}))
-dist.destroy_process_group()
 """
 
 

@@ -189,7 +189,6 @@ for action in ("stop", "skip"):
         out[action] = str(err)
 dist.barrier()  # the next collective: a rank that stopped alone would leave the other waiting here
 open(f"{out_dir}/rank{rank}.json", "w").write(json.dumps(out))
-dist.destroy_process_group()
 """
 
 

@@ -55,7 +55,6 @@ from lit_gan.training.resume import agreed_newest_checkpoint
 mine = Path(out_dir) / f"rank{rank}"  # node-local disks: each rank has other files
 found = agreed_newest_checkpoint(mine, processes=world)
 Path(out_dir, f"found{rank}").write_text(str(found))
-dist.destroy_process_group()
 """
 
 
