@@ -174,6 +174,8 @@ accuracy.update(torch.from_numpy(fake[mine.start:mine.stop, :k]), torch.from_num
 mean, per_class = fid.compute()  # on every rank: it syncs
 torch.save({"mean": mean, "per_class": per_class, "accuracy": accuracy.compute(),
             "accuracy_per_class": accuracy.per_class()}, f"{out_dir}/rank{rank}.pt")
+dist.barrier()  # both ranks done before either tears gloo down (tests/ranks.py's epilogue)
+dist.destroy_process_group()
 """
 
 

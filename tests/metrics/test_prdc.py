@@ -138,6 +138,8 @@ for side, x in (("real", data["real"]), ("fake", data["fake"])):
     for part in np.array_split(x[mine.start:mine.stop], 2 + rank):  # and in different update sizes
         metric.update(torch.from_numpy(part), real=side == "real")
 torch.save(metric.compute(), f"{out_dir}/rank{rank}.pt")  # on every rank: it syncs
+dist.barrier()  # both ranks done before either tears gloo down (tests/ranks.py's epilogue)
+dist.destroy_process_group()
 """
 
 
