@@ -67,8 +67,10 @@ def test_every_family_on_two_processes_resumes_exactly_and_evaluates_as_one(tmp_
     assert all(c["devices"] == 2 and "evaluate x2 = x1" in c["detail"] for c in result["cases"])
 
 
+@pytest.mark.slow
 def test_cyclegan_on_two_processes(tmp_path):
-    """The family with rank-local state (image pools) on 2 gloo processes, in the default run."""
+    """The family with rank-local state (image pools) on 2 gloo processes (~60 s: slow since the
+    default run neared 15 minutes; the every-family test above covers it too)."""
     proc, result = gpu_check(tmp_path, "--quick", "--devices", "2", "--families", "cyclegan", "--precisions",
                              "32-true", "--speed-models")
     assert_all_ok(proc, result, skipped=("metrics callback leaves the training",))  # no sampling family here
