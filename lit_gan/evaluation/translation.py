@@ -24,9 +24,9 @@ class TranslationSplit:
     """What a translation evaluation reads: the ``inputs`` dataset (its item field ``field`` is
     the input), the ``real`` target images as uint8, and the ``partners`` (dataset, field): item
     i of the inputs meets item i % len of it (paired data: the target of the same item; unpaired,
-    the other domain's images, as the CycleGAN test loader pairs A[i] with B[i % |B|]). Where the decoded split fits in ``KEEP_BYTES``, the datasets
-    are the items read for ``real``, kept in memory, so the split is decoded once (not again by
-    the translation pass)."""
+    the other domain's images, as the CycleGAN test loader pairs A[i] with B[i % |B|]). Where the
+    decoded split fits in ``KEEP_BYTES``, the datasets are the items read for ``real``, kept in
+    memory, so the split is decoded once (not again by the translation pass)."""
 
     inputs: Dataset
     field: int
@@ -54,15 +54,17 @@ def read_split(dataset: Dataset) -> tuple[Dataset, Tensor]:
     memory when they fit in ``KEEP_BYTES`` (judged from the first item), else it is ``dataset``."""
     first = dataset[0]
     per_item = sum(f.numel() * f.element_size() for f in first if isinstance(f, Tensor))
-    keep = per_item * len(dataset) <= KEEP_BYTES
-    fields: list[list] = [[] for _ in first]
+    columns: list[list] | None = [[] for _ in first] if per_item * len(dataset) <= KEEP_BYTES else None
+    images = []
     for batch in _loader(dataset, list(range(len(dataset))), 64):
-        for kept, column in zip(fields, batch) if keep else [(fields[0], batch[0])]:  # field 0 only: the images
-            kept.append(column)
-    real = to_uint8(torch.cat(fields[0]))
-    if not keep:
+        images.append(to_uint8(batch[0]))  # per batch: a split too large to keep is never held as float
+        if columns is not None:
+            for column, part in zip(columns, batch):
+                column.append(part)
+    real = torch.cat(images)
+    if columns is None:
         return dataset, real
-    return KeptItems([torch.cat(f) if isinstance(f[0], Tensor) else [x for part in f for x in part] for f in fields],
+    return KeptItems([torch.cat(c) if isinstance(c[0], Tensor) else [x for part in c for x in part] for c in columns],
                      getattr(dataset, "names", None)), real
 
 
