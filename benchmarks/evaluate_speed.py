@@ -30,29 +30,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without `pip install -e .`
 
+from lit_gan.data.fixtures import write_tiny_mnist  # noqa: E402  (--quick: the tests' tiny Fashion-MNIST)
+
 FASHION = "/usr/share/datasets/fashion-mnist"
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-
-
-def write_fixture(folder: Path, n_train: int, n_test: int) -> Path:
-    """Fashion-MNIST's four IDX files, small: a bright rectangle per image (its own RNG)."""
-    from lit_gan.data.idx import write_idx
-
-    rng = np.random.default_rng(0)
-    folder.mkdir(parents=True, exist_ok=True)
-    for split, n in (("train", n_train), ("t10k", n_test)):
-        images = np.zeros((n, 28, 28), np.uint8)
-        for i in range(n):
-            top, left, h, w = *rng.integers(2, 10, 2), *rng.integers(8, 17, 2)
-            images[i, top:top + h, left:left + w] = rng.integers(120, 256)
-        write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
-        write_idx(folder / f"{split}-labels-idx1-ubyte.gz", rng.integers(0, 10, n).astype(np.uint8))
-    return folder
 
 
 def trainer(steps: int, root: Path):
@@ -193,7 +178,7 @@ def summary(evaluate_s: float, bare: dict[str, float], result: dict, num: int) -
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="a small fixture (600 train / 200 test images), 200 samples")
+    p.add_argument("--quick", action="store_true", help="the tests' tiny Fashion-MNIST fixture (600 train / 200 test images), 200 samples")
     p.add_argument("--root", default=FASHION, help="the four Fashion-MNIST IDX files")
     p.add_argument("--work", default=None, help="folder for data, checkpoints and cache (default: a temporary one); "
                    "reused when given")
@@ -210,7 +195,7 @@ def main() -> None:
               file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work or tmp)
-        source = write_fixture(work / "source", 600, 200) if args.quick else Path(args.root)
+        source = write_tiny_mnist(work / "source", 600, 200) if args.quick else Path(args.root)
         if not args.quick and not (source / "t10k-images-idx3-ubyte.gz").exists():
             sys.exit(f"error: no Fashion-MNIST in {source}: apt-get install dataset-fashion-mnist, or pass --root or --quick")
         paths = make_checkpoints(work, source, args.iters or (2 if args.quick else 20))
