@@ -19,6 +19,7 @@ from torch.utils.data import Dataset
 from lit_gan.conversion import uint8_to_unit_range
 from lit_gan.data.base import SplitDataModule
 from lit_gan.data.idx import read_idx_images, read_idx_labels
+from lit_gan.data.subset import check_fraction, stratified_subset
 from lit_gan.download import DownloadError, download_file
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -102,6 +103,10 @@ class MNISTDataModule(SplitDataModule):
     (Goodfellow et al. 2014: 50k/10k); the official 10k test set tests. With `val_size=0`
     there is no validation set and `val_dataloader` returns `[]`, which Lightning treats
     as "no validation" (the test set is never used as a stand-in).
+
+    Low-data runs: ``train_fraction`` < 1 keeps that share of the training split (after the
+    validation tail is cut off; validation and test stay whole), the same share of every
+    class, drawn with ``subset_seed`` (lit_gan.data.subset says why stratified).
     """
 
     def __init__(
@@ -115,6 +120,8 @@ class MNISTDataModule(SplitDataModule):
         val_size: int = 10_000,
         pin_memory: bool = False,
         also_look_in: list[str] | None = None,
+        train_fraction: float = 1.0,
+        subset_seed: int = 0,
     ) -> None:
         """
         Args:
@@ -122,16 +129,22 @@ class MNISTDataModule(SplitDataModule):
                 and where ``download`` puts them.
             also_look_in: read-only folders searched after ``root`` before downloading,
                 e.g. ``/usr/share/datasets/fashion-mnist`` (Debian's dataset-fashion-mnist).
+            train_fraction: share of the training split kept, stratified per class
+                (e.g. 0.1, 0.01 for low-data experiments); 1.0 keeps all of it.
+            subset_seed: seeds which images ``train_fraction`` keeps (not the run's seed, so
+                runs with different seeds can train on the same subset).
         """
         super().__init__(batch_size, num_workers, pin_memory)
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
         if image_size < 1 or batch_size < 1 or num_workers < 0 or val_size < 0:
             raise ValueError("image_size and batch_size must be >= 1; num_workers and val_size >= 0")
+        check_fraction(train_fraction)
         self.save_hyperparameters()
         self.root, self.variant = Path(root), variant
         self.download, self.image_size, self.val_size = download, image_size, val_size
         self.also_look_in = [Path(p) for p in also_look_in or []]
+        self.train_fraction, self.subset_seed = train_fraction, subset_seed
 
     @property
     def data_shape(self) -> tuple[int, int, int]:
@@ -212,7 +225,10 @@ class MNISTDataModule(SplitDataModule):
         if train_x.shape[-1] != self.image_size or train_x.shape[-2] != self.image_size:
             train_x, test_x = resize_uint8(train_x, self.image_size), resize_uint8(test_x, self.image_size)
         n = len(train_x) - self.val_size
-        self.train_set = ImageLabelDataset(train_x[:n], train_y[:n])
+        kept: slice | torch.Tensor = slice(n)  # the whole training split: a view, no copy
+        if self.train_fraction < 1.0:
+            kept = stratified_subset(train_y[:n], self.train_fraction, self.subset_seed)
+        self.train_set = ImageLabelDataset(train_x[kept], train_y[kept])
         self.val_set = ImageLabelDataset(train_x[n:], train_y[n:]) if self.val_size else None
         self.test_set = ImageLabelDataset(test_x, test_y)
 

@@ -6,6 +6,7 @@ line of each row's last sample grid (seed 0).
       kind: curves
       columns: 3                     # panels per line (default 3)
       samples: true                  # add each row's seed-0 final sample grid
+      sample_columns: 4              # sample grids per line (default: all on one line)
       panels:
         - {key: train/grad_norm_g, label: "G gradient norm", iterations: [0, 100], log_y: true}
         - {key: [train/wasserstein, train/loss_d], label: "training signal", smooth: 5,
@@ -108,15 +109,20 @@ def newest_samples(run_dir: str | Path) -> Path | None:
     return grids[-1] if grids else None
 
 
-def _samples(subfig, results: list[RowResult]) -> None:
+def _shown_samples(results: list[RowResult]) -> list[tuple[RowResult, Path]]:
+    shown = [(r, newest_samples(r.run_dirs[0])) for r in results if r.run_dirs]
+    return [(r, p) for r, p in shown if p is not None]
+
+
+def _samples(subfig, shown: list[tuple[RowResult, Path]], per_line: int) -> None:
     from matplotlib.image import imread
 
-    shown = [(r, newest_samples(r.run_dirs[0])) for r in results if r.run_dirs]
-    shown = [(r, p) for r, p in shown if p is not None]
     if not shown:
         return
-    axes = subfig.subplots(1, len(shown), squeeze=False)[0]
-    for ax, (result, grid) in zip(axes, shown):
+    axes = subfig.subplots(-(-len(shown) // per_line), min(per_line, len(shown)), squeeze=False)
+    for ax in axes.flat[len(shown):]:
+        ax.set_axis_off()
+    for ax, (result, grid) in zip(axes.flat, shown):
         ax.imshow(imread(grid), cmap="gray")
         ax.set_title("\n".join(textwrap.wrap(f"{result.row.name}: seed 0, {grid.stem.replace('_', ' ')}", 34)),
                      fontsize=7)
@@ -132,16 +138,17 @@ def draw_curves(results: list[RowResult], path: Path, spec: dict[str, Any]) -> P
         return None
     panels, columns = spec["panels"], min(int(spec.get("columns", 3)), len(spec["panels"]))
     lines = -(-len(panels) // columns)
-    with_samples = bool(spec.get("samples"))
-    fig = Figure(figsize=(4.6 * max(columns, 2), 3.4 * lines + (3.2 if with_samples else 0)), dpi=100,
-                 layout="constrained")
-    top, bottom = (fig.subfigures(2, 1, height_ratios=[3.4 * lines, 3.2]) if with_samples else (fig, None))
+    shown = _shown_samples(results) if spec.get("samples") else []
+    per_line = int(spec.get("sample_columns") or max(len(shown), 1))  # many rows: several lines of grids
+    sample_height = 3.2 * -(-len(shown) // per_line) if spec.get("samples") else 0
+    fig = Figure(figsize=(4.6 * max(columns, 2), 3.4 * lines + sample_height), dpi=100, layout="constrained")
+    top, bottom = (fig.subfigures(2, 1, height_ratios=[3.4 * lines, sample_height]) if sample_height else (fig, None))
     axes = top.subplots(lines, columns, squeeze=False)
     for ax in axes.flat[len(panels):]:
         ax.set_axis_off()
     for i, (ax, panel) in enumerate(zip(axes.flat, panels)):
         _panel(ax, panel, logs_by_row, legend=i == 0 or bool(panel.get("rows")))  # rows: one legend per row set
     if bottom is not None:
-        _samples(bottom, results)
+        _samples(bottom, shown, per_line)
     save_figure_atomic(fig, path)
     return path

@@ -7,7 +7,7 @@ from typing import Any
 
 FIGURE_KINDS = ("modes", "curves")
 PANEL_KEYS = {"key", "label", "title", "x", "iterations", "log_y", "smooth", "twin", "twin_label", "rows"}
-FIGURE_KEYS = {"kind", "columns", "panels", "samples"}
+FIGURE_KEYS = {"kind", "columns", "panels", "samples", "sample_columns"}
 
 
 def check_spec(spec: dict[str, Any], where: str, row_names: set[str]) -> str | None:
@@ -15,6 +15,9 @@ def check_spec(spec: dict[str, Any], where: str, row_names: set[str]) -> str | N
     unknown = set(spec) - FIGURE_KEYS
     if unknown:
         return f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(FIGURE_KEYS)}"
+    per_line = spec.get("sample_columns", 1)
+    if not isinstance(per_line, int) or isinstance(per_line, bool) or per_line < 1:
+        return f"{where}: sample_columns must be a positive number of sample grids per line, got {per_line!r}"
     panels = spec.get("panels")
     if not isinstance(panels, list) or not panels:
         return f"{where}: a curves figure needs `panels`, a list of {{key: a logged key, ...}}"

@@ -202,6 +202,26 @@ def test_the_lessons_tables_run_quick_on_fixtures(tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_the_stabilizers_table_runs_quick_on_fixtures(tmp_path, capsys):
+    """12 DCGAN rows (3 training-set shares x plain / EMA / DiffAugment / both): the subset option,
+    both stabilizers, the FID-curve callback, fid + prdc, and the curves-and-samples figure."""
+    data = write_data_root(tmp_path / "data")
+    results = tmp_path / "results"
+    start = time.monotonic()
+    assert reproduce(REPO / "experiments/fashion_mnist/stabilizers.yaml", "--quick", "--runs", tmp_path / "runs",
+                     "--results", results, "--data-root", data) == 0, capsys.readouterr().err
+    print(f"reproduce --quick, stabilizers: {time.monotonic() - start:.0f} s")
+    text = (results / "fashion_mnist_stabilizers.md").read_text()
+    assert "**Quick run**" in text and "not produced" not in text and "could not be drawn" not in text, text
+    for share in ("100%", "10%", "1%"):
+        for setting in ("plain", "EMA", "DiffAugment", "EMA \\+ DiffAugment"):
+            # name, classifier FID, precision, recall, coverage: four numbers
+            row = rf"\| {share}: {setting} \| -?[\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|"
+            assert re.search(row, text), (share, setting, text)
+    assert (results / "fashion_mnist_stabilizers.png").is_file() and "![" in text
+
+
+@pytest.mark.slow
 def test_every_shipped_table_runs_quick_on_fixtures(tmp_path, capsys):
     """The whole pipeline of every table (MNIST, CelebA, facades, monet2photo fixtures; a
     pooled-colour extractor in place of Inception, which can't be downloaded here)."""

@@ -131,6 +131,70 @@ def test_val_size_too_large(tmp_path):
         MNISTDataModule(root=str(tmp_path), val_size=50).setup("fit")
 
 
+def make_skewed_files(folder: Path) -> Path:
+    """Train: class c has 10 * (c + 1) images (550), then a 20-image val tail; image i's
+    first two pixels are i % 256 and i // 256, so a subset's members are checkable."""
+    folder.mkdir(parents=True, exist_ok=True)
+    train_labels = np.concatenate([np.repeat(np.arange(10), 10 * np.arange(1, 11)), np.arange(20) % 10])
+    for prefix, labels in (("train", train_labels), ("t10k", np.arange(30) % 10)):
+        ids = np.arange(len(labels))
+        images = np.zeros((len(labels), 28, 28), dtype=np.uint8)
+        images[:, 0, 0], images[:, 0, 1] = ids % 256, ids // 256
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", images)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels)
+    return folder
+
+
+def subset_module(root: Path, **options) -> MNISTDataModule:
+    dm = MNISTDataModule(root=str(root), val_size=20, **options)
+    dm.setup("fit")
+    return dm
+
+
+def image_ids(images: torch.Tensor) -> list[int]:
+    return (images[:, 0, 0, 0].long() + 256 * images[:, 0, 0, 1].long()).tolist()
+
+
+@pytest.mark.parametrize("fraction, per_class", [(0.1, list(range(1, 11))), (0.01, [1] * 10),
+                                                 (0.5, [5 * (c + 1) for c in range(10)])])
+def test_train_fraction_keeps_round_fraction_of_every_class_at_least_one(tmp_path, fraction, per_class):
+    dm = subset_module(make_skewed_files(tmp_path), train_fraction=fraction)
+    assert dm.train_set.labels.bincount(minlength=10).tolist() == per_class
+    ids = image_ids(dm.train_set.images)
+    assert ids == sorted(ids) and len(set(ids)) == len(ids) and max(ids) < 550  # from the train split only
+    assert dm.train_set.labels.tolist() == np.repeat(np.arange(10), 10 * np.arange(1, 11))[ids].tolist()  # pairs kept
+
+
+def test_same_subset_seed_same_images_whatever_the_global_rng_another_seed_others(tmp_path):
+    root = make_skewed_files(tmp_path)
+    torch.manual_seed(1)
+    first = image_ids(subset_module(root, train_fraction=0.2, subset_seed=3).train_set.images)
+    torch.manual_seed(2)
+    again = image_ids(subset_module(root, train_fraction=0.2, subset_seed=3).train_set.images)
+    other = image_ids(subset_module(root, train_fraction=0.2, subset_seed=4).train_set.images)
+    assert first == again and len(first) == 110
+    assert other != first and len(other) == 110
+
+
+def test_train_fraction_leaves_val_and_test_whole_and_one_changes_nothing(tmp_path):
+    root = make_skewed_files(tmp_path)
+    default, whole, tenth = subset_module(root), subset_module(root, train_fraction=1.0, subset_seed=7), \
+        subset_module(root, train_fraction=0.1)
+    assert torch.equal(whole.train_set.images, default.train_set.images) and len(default.train_set) == 550
+    assert torch.equal(whole.train_set.labels, default.train_set.labels)
+    for dm in (whole, tenth):
+        assert torch.equal(dm.val_set.images, default.val_set.images) and image_ids(dm.val_set.images) == list(range(550, 570))
+        assert torch.equal(dm.test_set.images, default.test_set.images)
+    assert len(tenth.train_set) == 55 and tenth.hparams["train_fraction"] == 0.1
+
+
+@pytest.mark.parametrize("fraction", [0.0, -0.1, 1.5])
+def test_train_fraction_outside_zero_one_is_refused_in_one_line(fraction):
+    with pytest.raises(ValueError, match=r"train_fraction must be in \(0, 1\] .* got ") as e:
+        MNISTDataModule(root="nowhere", train_fraction=fraction)
+    assert "\n" not in str(e.value)
+
+
 def test_persistent_workers_with_workers(tmp_path):
     make_idx_files(tmp_path)
     dm = MNISTDataModule(root=str(tmp_path), val_size=20, num_workers=1)
@@ -193,3 +257,12 @@ def test_real_fashion_mnist_from_debian_package():
     assert dm.class_names[y] == "Ankle boot"  # Fashion-MNIST's first training image
     counts = torch.cat([dm.train_set.labels, dm.val_set.labels]).bincount()
     assert counts.tolist() == [6000] * 10  # the official train split is balanced
+
+
+@pytest.mark.skipif(not FASHION_DIR.is_dir(),
+                    reason=f"{FASHION_DIR} absent (sudo apt-get install dataset-fashion-mnist)")
+def test_one_percent_of_real_fashion_mnist_keeps_the_class_balance():
+    dm = MNISTDataModule(root=str(FASHION_DIR), variant="fashion", train_fraction=0.01)
+    dm.setup("fit")
+    counts = dm.train_set.labels.bincount().tolist()
+    assert counts == [50] * 10  # round(1% of 4950..5045) is 50 for every class of the 50k train split

@@ -124,6 +124,20 @@ def test_the_curves_figure_draws_each_row_and_its_samples(tmp_path):
     assert draw_curves([result("quoted", [])], tmp_path / "g.png", spec) is None  # no run: no figure
 
 
+def test_sample_columns_wrap_many_rows_sample_grids_onto_several_lines(tmp_path):
+    from PIL import Image
+
+    run = tmp_path / "run"
+    write_log(run, training_rows(list(range(1, 11)), [0.5] * 10, [1.0] * 10))
+    (run / "version_0" / "samples").mkdir()
+    Image.new("L", (40, 40), 128).save(run / "version_0" / "samples" / "iter_0000010.png")
+    rows = [result(name, [run]) for name in "abcde"]
+    spec = {"kind": "curves", "samples": True, "panels": [{"key": "train/d_fake"}]}
+    one_line = Image.open(draw_curves(rows, tmp_path / "one.png", spec)).size
+    three_lines = Image.open(draw_curves(rows, tmp_path / "three.png", {**spec, "sample_columns": 2})).size
+    assert three_lines[0] == one_line[0] and three_lines[1] > one_line[1] + 500  # 2 more lines of 3.2 in at 100 dpi
+
+
 @pytest.mark.parametrize("spec, message", [
     ({"kind": "curves"}, "needs `panels`"),
     ({"kind": "curves", "panels": [{"label": "x"}]}, "panel 1: needs `key`"),
@@ -132,6 +146,7 @@ def test_the_curves_figure_draws_each_row_and_its_samples(tmp_path):
     ({"kind": "curves", "panels": [{"key": "x", "smooth": 0}]}, "smooth must be"),
     ({"kind": "curves", "panels": [{"key": "x", "colour": 1}]}, "unknown keys"),
     ({"kind": "curves", "panels": [{"key": "x"}], "size": 3}, "unknown keys"),
+    ({"kind": "curves", "panels": [{"key": "x"}], "sample_columns": 0}, "sample_columns must be a positive"),
 ])
 def test_bad_curves_figures_are_refused(spec, message):
     problem = check_spec(spec, "t.yaml: figure", {"a"})

@@ -16,7 +16,7 @@ SHIPPED = ["goodfellow2014/table1.yaml", "lucic2018/fid_table.yaml", "isola2017/
            "mirza2014/table1.yaml", "fashion_mnist/conditional.yaml", "isola2017/edges2fashion_table1.yaml",
            "zhu2017/sneaker2boot_table4.yaml", "fashion_mnist/mode_collapse.yaml", "lin2018/pacgan_2d.yaml",
            "lessons/non_saturating.yaml", "lessons/wgan_signal.yaml", "lessons/step_ratio.yaml",
-           "lessons/label_smoothing.yaml"]
+           "lessons/label_smoothing.yaml", "fashion_mnist/stabilizers.yaml"]
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +45,26 @@ def test_the_issue_s_paper_numbers_are_in_the_tables():
     assert goodfellow["GAN (adversarial nets)"].paper["parzen_ll"].value == 225
     assert {r.name: r.kind for r in goodfellow.values()} == {
         "GAN (adversarial nets)": "run", "DBN": "context", "Stacked CAE": "context", "Deep GSN": "context"}
+
+
+def test_the_stabilizers_table_trains_every_share_and_setting_at_equal_length():
+    """12 rows: 3 shares x {plain, EMA, DiffAugment, both}, each with the same length, batch and
+    epoch cap, so the table compares the stabilizers and nothing else."""
+    rows = load_table(REPO / "experiments/fashion_mnist/stabilizers.yaml").rows
+
+    def value(args: list[str], flag: str) -> str | None:
+        return args[args.index(flag) + 1] if flag in args else None
+
+    settings = set()
+    for row in rows:
+        args = row.settings(quick=False)[1]
+        assert (value(args, "--max_iterations"), value(args, "--data.init_args.batch_size")) == ("1000", "64"), row.name
+        assert "--trainer.max_epochs=-1" in args, row.name  # the config's 25 epochs would cut the 1% runs short
+        settings.add((value(args, "--data.init_args.train_fraction"),
+                      value(args, "--model.init_args.ema_half_life_images"), value(args, "--model.init_args.augment")))
+    assert settings == {(share, ema, augment) for share in ("1.0", "0.1", "0.01") for ema in (None, "10000")
+                        for augment in (None, "color,translation,cutout")}
+    assert len(rows) == 12
 
 
 def write(tmp_path: Path, table: dict) -> Path:
