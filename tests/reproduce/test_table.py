@@ -61,9 +61,11 @@ def test_the_stabilizers_table_trains_every_share_and_setting_at_equal_length():
         assert (value(args, "--max_iterations"), value(args, "--data.init_args.batch_size")) == ("1000", "64"), row.name
         assert "--trainer.max_epochs=-1" in args, row.name  # the config's 25 epochs would cut the 1% runs short
         settings.add((value(args, "--data.init_args.train_fraction"),
-                      value(args, "--model.init_args.ema_half_life_images"), value(args, "--model.init_args.augment")))
-    assert settings == {(share, ema, augment) for share in ("1.0", "0.1", "0.01") for ema in (None, "10000")
-                        for augment in (None, "color,translation,cutout")}
+                      value(args, "--model.init_args.ema_half_life_images"),
+                      value(args, "--model.init_args.ema_rampup"), value(args, "--model.init_args.augment")))
+    # EMA rows: ramp-up 0.25, so a 1,000-iteration run reaches its 10,000-image half-life (see the about)
+    assert settings == {(share, *ema, augment) for share in ("1.0", "0.1", "0.01")
+                        for ema in ((None, None), ("10000", "0.25")) for augment in (None, "color,translation,cutout")}
     assert len(rows) == 12
 
 
