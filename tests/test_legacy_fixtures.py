@@ -24,10 +24,12 @@ STABILIZERS = {"spectral_norm": False, "r1_gamma": 0.0, "r1_interval": 1, "augme
                "ema_half_life_images": None, "ema_rampup": 0.05}
 # pix2pix and CycleGAN forward them to the shared step, which also takes these (with their defaults)
 SHARED_STEP = {"n_critic": 1, "n_gen": 1, "grad_clip": None}
+# AC-GAN's classifier (issue 24): "ac" is the AC-GAN the fixtures were written with
+ADDED_BY_MODEL = {"ACGAN": {"classifier": "ac"}}
 
 
 def added_defaults(name: str) -> dict:
-    return {**STABILIZERS, **(SHARED_STEP if name in ("Pix2Pix", "CycleGAN") else {})}
+    return {**STABILIZERS, **(SHARED_STEP if name in ("Pix2Pix", "CycleGAN") else {}), **ADDED_BY_MODEL.get(name, {})}
 
 LEGACY = Path(__file__).resolve().parent / "fixtures" / "legacy"
 RUNS = sorted(p.name for p in LEGACY.iterdir() if (p / "last.ckpt").is_file())

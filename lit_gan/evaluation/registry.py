@@ -189,6 +189,10 @@ REGISTRY: dict[str, FeatureMetric | SampleMetric] = {m.name: m for m in (
                  frozenset({"points", "modes"}),
                  ("modes_covered", "modes_covered_min1", "num_modes", "high_quality_fraction", "mode_reverse_kl"),
                  "lit_gan.evaluation.modes:modes_metric"),
+    SampleMetric("class_diversity", "within-class diversity: per-pixel std over each class's samples, mean over "
+                 "pixels, then over classes ([0, 1] pixels; 0 = every class collapsed to one image)",
+                 frozenset({"labels"}), ("class_diversity", "class_diversity_min"),
+                 "lit_gan.evaluation.class_diversity:class_diversity_metric"),
     SampleMetric("paired", "L1 / PSNR / SSIM of translations against their targets (pix2pix), cycle L1 "
                  "(CycleGAN): the scores of the model's test_step, of the translations the other metrics read",
                  frozenset({"translator"}), ("l1", "psnr", "ssim", "cycle_l1"), "lit_gan.evaluation.paired:PairedScores",

@@ -165,6 +165,10 @@ class ConditionalGAN(GAN):
         """D's adversarial output (N,) and class logits (N, K) (None: D has no class head)."""
         return self.discriminator(x, y), None
 
+    def real_class_logits(self, cls: Tensor) -> Tensor:
+        """(N, K) logits of the classifier that learns the real data, from D's class output."""
+        return cls
+
     def class_loss_d(self, real_cls, labels, fake_cls, fake_labels, logs: dict) -> Tensor | float:
         return 0.0  # AC-GAN's L_C; none here
 
@@ -204,7 +208,7 @@ class ConditionalGAN(GAN):
         (real_out, real_cls), (fake_out, _) = self.critic(real, labels), self.critic(fake, labels)
         scores = self.held_out_scores(real_out, fake_out)
         if real_cls is not None:
-            scores["class_accuracy_real"] = (real_cls.argmax(dim=1) == labels).float().mean()
+            scores["class_accuracy_real"] = (self.real_class_logits(real_cls).argmax(dim=1) == labels).float().mean()
         return scores
 
     def on_fit_start(self) -> None:

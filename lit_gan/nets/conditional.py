@@ -2,7 +2,8 @@
 unconditional ones): a checkpoint holds only names, numbers and strings.
 
 Generators take ``(z, y)``. Discriminators take ``(x, y)`` and return logits (N,), except
-``acgan``, which takes ``x`` and returns ``(logits (N,), class logits (N, K))``.
+``acgan``, which takes ``x`` and returns ``(logits (N,), class logits (N, K))`` ((N, 2K) with its
+``classifier`` option ``tac`` or ``adc``, set by lit_gan.models.ACGAN).
 """
 
 from __future__ import annotations

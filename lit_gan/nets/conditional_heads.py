@@ -1,7 +1,10 @@
 """Discriminators that use the label through their head, on the DCGAN trunk.
 
 - :class:`ACGANDiscriminator` (Odena et al. 2017, sec. 3): D reads the image only and
-  outputs both a source logit and class logits, "P(S | X), P(C | X) = D(X)".
+  outputs both a source logit and class logits, "P(S | X), P(C | X) = D(X)". Its
+  ``classifier`` option adds what TAC-GAN (Gong et al. 2019: a twin class head) and ADC-GAN
+  (Hou et al. 2022: one head over 2K classes, real and fake) need; lit_gan.models.acgan
+  gives their losses.
 - :class:`ProjectionDiscriminator` (Miyato & Koyama 2018, sec. 3: f(x, y) = y^T V phi(x)
   + psi(phi(x))): D(x, y) = psi(phi(x)) + <embed(y), phi(x)>, with phi the features after the
   last activation summed over space (their code: ReLU then global sum pooling), psi a linear
@@ -13,6 +16,9 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm as sn
 
@@ -20,21 +26,46 @@ from lit_gan.nets.conditional_dcgan import DCGANTrunk
 from lit_gan.nets.layers import NormName, init_normal_
 
 
+ClassifierName = Literal["ac", "tac", "adc"]
+CLASSIFIERS = ("ac", "tac", "adc")
+
+
+def check_classifier(classifier: str) -> None:
+    if classifier not in CLASSIFIERS:
+        raise ValueError(f"classifier must be one of {CLASSIFIERS} (ac: Odena et al. 2017, tac: twin classifiers, "
+                         f"Gong et al. 2019, adc: 2K-class discriminative classifier, Hou et al. 2022), "
+                         f"got {classifier!r}")
+
+
 class ACGANDiscriminator(nn.Module):
-    """images (N, C, S, S) -> (source logits (N,), class logits (N, K))."""
+    """images (N, C, S, S) -> (source logits (N,), class logits).
+
+    Class logits by ``classifier``: ``ac`` (N, K), C(x); ``tac`` (N, 2K), [C(x) | C^mi(x)]
+    with the twin C^mi a second head on the same trunk (TAC-GAN's code puts both linear
+    heads on D's shared features); ``adc`` (N, 2K), one head whose first K outputs are the
+    real classes and last K the fake ones. ``ac`` has exactly the parameters it always had.
+    """
 
     def __init__(self, num_classes: int = 10, image_size: int = 32, channels: int = 3, features: int = 64,
-                 norm: NormName = "batch") -> None:
+                 norm: NormName = "batch", classifier: ClassifierName = "ac") -> None:
+        check_classifier(classifier)
         super().__init__()
+        self.classifier = classifier
         self.trunk = DCGANTrunk(image_size, channels, features, norm)  # (N, width, base, base)
         width, base = self.trunk.out_channels, self.trunk.base
         self.source = nn.Conv2d(width, 1, base, 1, 0)  # (N, 1, 1, 1): DCGAN's own last layer
-        self.classes = nn.Conv2d(width, num_classes, base, 1, 0)  # (N, K, 1, 1)
+        outputs = 2 * num_classes if classifier == "adc" else num_classes
+        self.classes = nn.Conv2d(width, outputs, base, 1, 0)  # (N, K or 2K, 1, 1)
+        if classifier == "tac":
+            self.twin = nn.Conv2d(width, num_classes, base, 1, 0)  # (N, K, 1, 1): C^mi
         init_normal_(self)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         h = self.trunk(x)
-        return self.source(h).flatten(), self.classes(h).flatten(1)
+        classes = self.classes(h).flatten(1)
+        if self.classifier == "tac":
+            classes = torch.cat([classes, self.twin(h).flatten(1)], dim=1)  # (N, 2K): [C | C^mi]
+        return self.source(h).flatten(), classes
 
 
 class ProjectionDiscriminator(nn.Module):
