@@ -32,7 +32,8 @@ its ADC head has 2K outputs with real class y at 2y and fake at 2y + 1, a relabe
 our y and K + y that gives the same losses. StudioGAN's classifier-based D learns C on real
 images only, as here for tac and adc. The UAC-GAN authors' re-implementation of TAC
 (phymhan/ACGAN-PyTorch, main.py) also trains C on the fakes in D's step (the AC-GAN term);
-we follow StudioGAN and the brief of TAC's twin (C^mi on fakes, C on reals).
+we follow StudioGAN (C on reals, C^mi on fakes). TAC's official code (batmanlab/twin_ac)
+was not available to check here.
 
 Logged besides GAN's keys (D's step, unweighted): ``train/loss_class_real`` (C on real
 images, every classifier); ``ac``: ``train/loss_class_fake`` (C on fakes); ``tac``:
