@@ -16,6 +16,10 @@ DEMOS = {
         "max_iterations", "trainer.max_epochs", "trainer.logger.init_args.name", "data.init_args.batch_size",
         "model.init_args.generator_options.features", "model.init_args.discriminator_options.features",
         "model.init_args.ema_half_life_images"}),
+    "odena2017/acgan_fashion_mnist.yaml": ("odena2017/acgan_fashion_mnist_paper.yaml", {
+        "max_iterations", "trainer.logger.init_args.name", "data.init_args.batch_size",
+        "model.init_args.generator_options.features", "model.init_args.discriminator_options.features",
+        "model.init_args.ema_half_life_images", "model.init_args.classifier"}),
 }
 
 

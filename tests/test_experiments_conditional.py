@@ -26,6 +26,7 @@ CONFIGS = {  # config -> the model class it builds
     "radford2015/cdcgan_fashion_mnist.yaml": "ConditionalDCGAN",
     "radford2015/cdcgan_fashion_mnist_paper.yaml": "ConditionalDCGAN",
     "odena2017/acgan_fashion_mnist.yaml": "ACGAN",
+    "odena2017/acgan_fashion_mnist_paper.yaml": "ACGAN",
     "miyato2018/projection_fashion_mnist.yaml": "ProjectionGAN",
 }
 MIRZA = EXPERIMENTS / "mirza2014" / "table1.yaml"
@@ -110,7 +111,7 @@ def test_conditional_table_rows_metrics_and_budget(at_repo):
     assert table.requires == classifier_table.requires  # the same extractor, built the same way
     runs = [r for r in table.rows if r.kind == "run"]
     assert [r.config.split("/")[-1] for r in runs] == [
-        "dcgan_fashion_mnist.yaml", "cdcgan_fashion_mnist_paper.yaml", "acgan_fashion_mnist.yaml",
+        "dcgan_fashion_mnist.yaml", "cdcgan_fashion_mnist_paper.yaml", "acgan_fashion_mnist_paper.yaml",
         "projection_fashion_mnist.yaml"]
     budgets = {tuple(r.fit) for r in runs}
     assert len(budgets) == 1, "equal generator iterations and batch size for every row"
