@@ -15,7 +15,7 @@ DEMOS = {
     "radford2015/cdcgan_fashion_mnist.yaml": ("radford2015/cdcgan_fashion_mnist_paper.yaml", {
         "max_iterations", "trainer.max_epochs", "trainer.logger.init_args.name", "data.init_args.batch_size",
         "model.init_args.generator_options.features", "model.init_args.discriminator_options.features",
-        "model.init_args.ema_half_life_images"}),
+        "model.init_args.ema_half_life_images", "model.init_args.sample_batch_size"}),
     "odena2017/acgan_fashion_mnist.yaml": ("odena2017/acgan_fashion_mnist_paper.yaml", {
         "max_iterations", "trainer.logger.init_args.name", "data.init_args.batch_size",
         "model.init_args.generator_options.features", "model.init_args.discriminator_options.features",

@@ -33,8 +33,11 @@ def class_diversity_metric(ctx) -> tuple[dict[str, Any], dict[str, Any]]:
     rows = shard(source.num, rank, size)
     labels = source.labels(rows)
     p = math.prod(source.shape)
-    count, total, squares = (torch.zeros(k, dtype=torch.long), torch.zeros(k, p, dtype=torch.long),
-                             torch.zeros(k, p, dtype=torch.long))
+    def zeros(*shape: int) -> torch.Tensor:
+        # cpu: exact integer sums of uint8 pixels, kept with the .cpu() batches; gather_rows moves them for the collective
+        return torch.zeros(*shape, dtype=torch.long)
+
+    count, total, squares = zeros(k), zeros(k, p), zeros(k, p)
     start = 0
     for batch in source.uint8_batches(rows, ctx.protocol.batch_size):
         part = class_pixel_sums(batch.cpu(), labels[start : start + len(batch)].cpu(), k)
