@@ -189,6 +189,7 @@ for action in ("stop", "skip"):
         out[action] = str(err)
 dist.barrier()  # the next collective: a rank that stopped alone would leave the other waiting here
 open(f"{out_dir}/rank{rank}.json", "w").write(json.dumps(out))
+del net  # DDP's reducer goes while its process group lives (a loaded full run once aborted at exit without this)
 """
 
 
