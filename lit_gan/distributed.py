@@ -84,13 +84,22 @@ def _picklable(obj: Any) -> bool:
     return True
 
 
-def max_over_ranks(t: Tensor) -> Tensor:
-    """The elementwise maximum over ranks (one all-reduce), on ``t``'s device."""
+def _all_reduced(t: Tensor, op: Any) -> Tensor:
     if world_size() == 1:
         return t
     reduced = t.detach().to(collective_device(), copy=True)
-    dist.all_reduce(reduced, op=dist.ReduceOp.MAX)
+    dist.all_reduce(reduced, op=op)
     return reduced.to(t.device)
+
+
+def max_over_ranks(t: Tensor) -> Tensor:
+    """The elementwise maximum over ranks (one all-reduce), on ``t``'s device."""
+    return _all_reduced(t, dist.ReduceOp.MAX)
+
+
+def sum_over_ranks(t: Tensor) -> Tensor:
+    """The elementwise sum over ranks (one all-reduce), on ``t``'s device."""
+    return _all_reduced(t, dist.ReduceOp.SUM)
 
 
 def any_rank(flag: bool) -> bool:

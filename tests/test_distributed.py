@@ -21,7 +21,7 @@ def test_one_process_identities():
     assert distributed.any_rank(True) and not distributed.any_rank(False)
     assert distributed.all_gather_object({"a": 1}) == [{"a": 1}]
     t = torch.arange(6).view(3, 2)
-    assert distributed.gather_rows(t) is t and distributed.max_over_ranks(t) is t
+    assert distributed.gather_rows(t) is t and distributed.max_over_ranks(t) is t and distributed.sum_over_ranks(t) is t
     assert distributed.collective_device() == torch.device("cpu")
     distributed.close()  # no group: nothing to do
     with pytest.raises(KeyError):
@@ -41,7 +41,8 @@ out = {"world": d.world(), "decided": d.rank_zero_decides(decide), "calls": call
        "any": [d.any_rank(rank == 1), d.any_rank(False)], "all": [d.all_ranks(rank == 1), d.all_ranks(True)],
        "objects": d.all_gather_object(rank * 10),
        "rows": d.gather_rows(torch.full((rank + 1, 2), float(rank))).tolist(),
-       "max": d.max_over_ranks(torch.tensor([float(rank), 1.0 - rank])).tolist()}
+       "max": d.max_over_ranks(torch.tensor([float(rank), 1.0 - rank])).tolist(),
+       "sum": d.sum_over_ranks(torch.tensor([rank + 1, 10 * rank])).tolist()}
 try:
     d.rank_zero_decides(lambda: 1 / 0)  # rank 0 fails: every rank raises, none waits
 except ZeroDivisionError as err:
@@ -65,6 +66,7 @@ def test_helpers_under_two_ranks(tmp_path):
         assert out["objects"] == [0, 10]
         assert out["rows"] == [[0.0, 0.0], [1.0, 1.0], [1.0, 1.0]]
         assert out["max"] == [1.0, 1.0]
+        assert out["sum"] == [3, 10]
         assert out["error"] == "division by zero"
 
 

@@ -14,13 +14,9 @@ from typing import Any
 
 import torch
 
-from lit_gan.distributed import gather_rows, shard, world
+from lit_gan.distributed import shard, sum_over_ranks, world
 from lit_gan.errors import CommandError
 from lit_gan.metrics.class_diversity import class_pixel_sums, per_class_diversity
-
-
-def _summed_over_ranks(t: torch.Tensor) -> torch.Tensor:
-    return gather_rows(t[None]).sum(dim=0)
 
 
 def class_diversity_metric(ctx) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -34,7 +30,7 @@ def class_diversity_metric(ctx) -> tuple[dict[str, Any], dict[str, Any]]:
     labels = source.labels(rows)
     p = math.prod(source.shape)
     def zeros(*shape: int) -> torch.Tensor:
-        # cpu: exact integer sums of uint8 pixels, kept with the .cpu() batches; gather_rows moves them for the collective
+        # cpu: exact integer sums of uint8 pixels, kept with the .cpu() batches; sum_over_ranks moves them for the collective
         return torch.zeros(*shape, dtype=torch.long)
 
     count, total, squares = zeros(k), zeros(k, p), zeros(k, p)
@@ -43,7 +39,7 @@ def class_diversity_metric(ctx) -> tuple[dict[str, Any], dict[str, Any]]:
         part = class_pixel_sums(batch.cpu(), labels[start : start + len(batch)].cpu(), k)
         count, total, squares = count + part[0], total + part[1], squares + part[2]
         start += len(batch)
-    count, total, squares = (_summed_over_ranks(t) for t in (count, total, squares))
+    count, total, squares = (sum_over_ranks(t) for t in (count, total, squares))
     per_class = per_class_diversity(count, total, squares)
     scored = ~per_class.isnan()
     if not scored.any():

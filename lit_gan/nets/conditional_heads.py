@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor, nn
@@ -27,7 +27,7 @@ from lit_gan.nets.layers import NormName, init_normal_
 
 
 ClassifierName = Literal["ac", "tac", "adc"]
-CLASSIFIERS = ("ac", "tac", "adc")
+CLASSIFIERS = get_args(ClassifierName)  # one list: the CLI's type is the one check_classifier checks
 
 
 def check_classifier(classifier: str) -> None:
